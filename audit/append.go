@@ -1,0 +1,174 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"ctpdesk/store"
+)
+
+// eventColumns is the column list of audit_events in the order rowArgs produces values.
+const eventColumns = "seq, v, at_ms, actor_iss, actor_sub, actor_name, actor_roles, action, outcome, " +
+	"customer_id, details, client_ip, user_agent, request_id, prev_hash, hash"
+
+const eventColumnCount = 16
+
+// insertChunk bounds the rows of one multi-row INSERT, well inside both engines' limits on
+// bound parameters.
+const insertChunk = 128
+
+// head is the chain head row as read inside an append or purge transaction.
+type head struct {
+	seq         int64
+	hash        string
+	checkpointN int64
+	keyID       string
+	mac         string
+}
+
+// lockHead starts the serialised section of an append or purge. SQLite transactions are
+// BEGIN IMMEDIATE (store.ParseURL sets _txlock), which already excludes every other writer,
+// in this process or another; PostgreSQL takes the head row's lock, which every replica's
+// appends wait for. Either way seq and the previous hash come from the database, never from
+// this process's memory.
+func lockHead(ctx context.Context, db *store.DB, tx *sql.Tx) (head, error) {
+	q := "SELECT seq, hash, checkpoint_n, key_id, mac FROM audit_head WHERE id = 1"
+	if db.Dialect == store.Postgres {
+		// Durability of this transaction must not depend on the server's or role's default.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO on"); err != nil {
+			return head{}, fmt.Errorf("synchronous_commit: %w", err)
+		}
+		q += " FOR UPDATE"
+	}
+	var h head
+	if err := tx.QueryRowContext(ctx, q).Scan(&h.seq, &h.hash, &h.checkpointN, &h.keyID, &h.mac); err != nil {
+		return head{}, fmt.Errorf("lock head: %w", err)
+	}
+	return h, nil
+}
+
+func (t *Trail) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	opts := &sql.TxOptions{}
+	if t.db.Dialect == store.Postgres {
+		opts.Isolation = sql.LevelReadCommitted
+	}
+	tx, err := t.db.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return tx, nil
+}
+
+// appendTx appends evs in one transaction: it assigns consecutive seqs after the head, chains
+// the hashes, seals a checkpoint at every multiple of CheckpointEvery, and reseals the head.
+// The events are updated in place with their seq and hashes.
+func (t *Trail) appendTx(ctx context.Context, evs []*Event) (err error) {
+	tx, err := t.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	h, err := lockHead(ctx, t.db, tx)
+	if err != nil {
+		return err
+	}
+	prev := h.hash
+	checkpointN := h.checkpointN
+	var checkpoints []checkpoint
+	for _, e := range evs {
+		e.Seq = h.seq + 1
+		h.seq = e.Seq
+		e.PrevHash = prev
+		hash, ok := chainHash(prev, e)
+		if !ok {
+			return fmt.Errorf("chain head hash %q is not a SHA-256 hex digest", clean(prev, 80))
+		}
+		e.Hash = hash
+		prev = hash
+		if e.Seq%t.opts.CheckpointEvery == 0 {
+			checkpointN++
+			checkpoints = append(checkpoints, t.newCheckpoint(checkpointN, kindPeriodic, e.Seq, e.Hash))
+		}
+	}
+	for start := 0; start < len(evs); start += insertChunk {
+		if err := t.insertEvents(ctx, tx, evs[start:min(start+insertChunk, len(evs))]); err != nil {
+			return err
+		}
+	}
+	for _, c := range checkpoints {
+		if err := insertCheckpoint(ctx, t.db, tx, c); err != nil {
+			return err
+		}
+	}
+	if err := t.writeHead(ctx, tx, h.seq, prev, checkpointN); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (t *Trail) insertEvents(ctx context.Context, tx *sql.Tx, evs []*Event) error {
+	var q strings.Builder
+	q.WriteString("INSERT INTO audit_events (" + eventColumns + ") VALUES ")
+	row := "(" + strings.Repeat("?, ", eventColumnCount-1) + "?)"
+	args := make([]any, 0, len(evs)*eventColumnCount)
+	for i, e := range evs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(row)
+		a, err := rowArgs(e)
+		if err != nil {
+			return err
+		}
+		args = append(args, a...)
+	}
+	if _, err := tx.ExecContext(ctx, t.db.Rebind(q.String()), args...); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
+
+func rowArgs(e *Event) ([]any, error) {
+	roles := e.Actor.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	rolesJSON, err := json.Marshal(roles)
+	if err != nil {
+		return nil, fmt.Errorf("encode roles: %w", err)
+	}
+	details := e.Details
+	if details == nil {
+		details = map[string]string{}
+	}
+	detailsJSON, err := json.Marshal(details)
+	if err != nil {
+		return nil, fmt.Errorf("encode details: %w", err)
+	}
+	return []any{
+		e.Seq, EncodingVersion, e.Time.UnixMilli(), e.Actor.Issuer, e.Actor.Subject, e.Actor.Name,
+		string(rolesJSON), string(e.Action), string(e.Outcome), e.CustomerID, string(detailsJSON),
+		e.ClientIP, e.UserAgent, e.RequestID, e.PrevHash, e.Hash,
+	}, nil
+}
+
+func (t *Trail) writeHead(ctx context.Context, tx *sql.Tx, seq int64, hash string, checkpointN int64) error {
+	mac := t.seal.headMAC(seq, hash, checkpointN)
+	_, err := tx.ExecContext(ctx, t.db.Rebind(
+		"UPDATE audit_head SET seq = ?, hash = ?, checkpoint_n = ?, key_id = ?, mac = ? WHERE id = 1"),
+		seq, hash, checkpointN, t.seal.keyID, mac)
+	if err != nil {
+		return fmt.Errorf("update head: %w", err)
+	}
+	return nil
+}

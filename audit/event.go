@@ -1,0 +1,61 @@
+// Package audit is ctpdesk's append-only, hash-chained audit trail: every access to customer
+// data is committed durably before the data is sent, and the chain proves nobody edited it.
+package audit
+
+import "time"
+
+// Action names what happened. The values are stable: auditors filter on them.
+type Action string
+
+// Actions recorded by ctpdesk.
+const (
+	ActionLogin          Action = "login"
+	ActionLoginFailed    Action = "login.failed"
+	ActionLogout         Action = "logout"
+	ActionSessionExpired Action = "session.expired"
+	ActionAccessDenied   Action = "access.denied"
+	ActionSearch         Action = "customer.search"
+	ActionCustomerView   Action = "customer.view"
+	ActionComparison     Action = "comparison.view"
+	ActionRefresh        Action = "comparison.refresh"
+	ActionReveal         Action = "field.reveal"
+	ActionExport         Action = "export"
+	ActionAuditRead      Action = "audit.read"
+	ActionAuditExport    Action = "audit.export"
+)
+
+// Outcome says whether the action succeeded.
+type Outcome string
+
+// Outcomes.
+const (
+	Success Outcome = "success"
+	Failure Outcome = "failure"
+)
+
+// Actor is who acted: the OpenID Provider's issuer and subject, plus what the provider calls
+// them and the roles they held.
+type Actor struct {
+	Issuer  string
+	Subject string
+	Name    string
+	Roles   []string
+}
+
+// Event is one audit record as the caller gives it. Details hold ids and field names only,
+// never an email, phone number, name or card number. Seq, Time and the hashes are set by the
+// trail when the event is appended.
+type Event struct {
+	Seq        int64
+	Time       time.Time
+	Actor      Actor
+	Action     Action
+	Outcome    Outcome
+	CustomerID string
+	Details    map[string]string
+	ClientIP   string
+	UserAgent  string
+	RequestID  string
+	PrevHash   string
+	Hash       string
+}

@@ -1,0 +1,223 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"ctpdesk/store"
+)
+
+// ErrUnavailable is returned when an event could not be committed: the database failed, the
+// caller's context ended first, or the trail is closed. Callers must then withhold the data
+// the event was about (the HTTP layer answers 503).
+var ErrUnavailable = errors.New("audit: trail unavailable")
+
+// MinKeyLen is the shortest HMAC key the trail accepts (256 bits).
+const MinKeyLen = 32
+
+// Options configure a Trail. Key is required; zero values of the others take the defaults.
+type Options struct {
+	// Key is the HMAC-SHA256 key that seals checkpoints and the chain head.
+	Key []byte
+	// CheckpointEvery seals a checkpoint at every seq that is a multiple of it (default 1000).
+	CheckpointEvery int64
+	// QueueSize bounds the events waiting for the writer (default 4096); Record blocks, within
+	// its context, while the queue is full.
+	QueueSize int
+	// MaxBatch caps the events committed in one transaction (default 512).
+	MaxBatch int
+	// CommitTimeout bounds one batch transaction (default 10s).
+	CommitTimeout time.Duration
+	// StatusMaxAge is how long Status reuses a verification report (default 1 minute).
+	StatusMaxAge time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives operational messages, never event contents (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Trail is the append-only, hash-chained audit trail. One writer goroutine commits the events
+// of concurrent Record calls together (group commit), so each commit's fsync is shared by many
+// requests while every caller still returns only once its own event is durable.
+type Trail struct {
+	db     *store.DB
+	opts   Options
+	seal   sealer
+	queue  chan *pending
+	mu     sync.RWMutex // guards closed against sends on a closed queue
+	closed bool
+	done   chan struct{}
+	status statusCache
+}
+
+// pending is one event waiting for its batch, and where its result goes.
+type pending struct {
+	ctx    context.Context
+	ev     Event
+	result chan error // buffered(1): the writer never blocks on a caller that left
+}
+
+// New starts a trail on db, whose schema store.Open has already migrated.
+func New(db *store.DB, opts Options) (*Trail, error) {
+	if db == nil {
+		return nil, errors.New("audit: new: nil database")
+	}
+	if len(opts.Key) < MinKeyLen {
+		return nil, fmt.Errorf("audit: new: HMAC key has %d bytes, at least %d required", len(opts.Key), MinKeyLen)
+	}
+	if opts.CheckpointEvery < 0 || opts.QueueSize < 0 || opts.MaxBatch < 0 || opts.CommitTimeout < 0 {
+		return nil, errors.New("audit: new: negative option")
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = 1000
+	}
+	if opts.QueueSize == 0 {
+		opts.QueueSize = 4096
+	}
+	if opts.MaxBatch == 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.CommitTimeout == 0 {
+		opts.CommitTimeout = 10 * time.Second
+	}
+	if opts.StatusMaxAge == 0 {
+		opts.StatusMaxAge = time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	opts.Key = append([]byte(nil), opts.Key...)
+	t := &Trail{
+		db:    db,
+		opts:  opts,
+		seal:  newSealer(opts.Key),
+		queue: make(chan *pending, opts.QueueSize),
+		done:  make(chan struct{}),
+	}
+	go t.write()
+	return t, nil
+}
+
+// Record appends e and returns only after it is durably committed. An error means the event
+// may not be stored and the caller must not show the data it describes; errors wrap
+// ErrUnavailable, or ErrInvalidEvent for an event the trail refuses.
+func (t *Trail) Record(ctx context.Context, e Event) error {
+	_, err := t.Append(ctx, e)
+	return err
+}
+
+// Append is Record that also returns the event as stored: normalised, with its seq, time and
+// hashes. If ctx ends after the event joined a batch that then commits, the event is stored
+// although Append reports an error; a recorded access that was then refused is harmless, an
+// access shown without its record is not.
+func (t *Trail) Append(ctx context.Context, e Event) (Event, error) {
+	ev, err := normalize(e, t.opts.Now())
+	if err != nil {
+		return Event{}, err
+	}
+	p := &pending{ctx: ctx, ev: ev, result: make(chan error, 1)}
+	if err := t.enqueue(ctx, p); err != nil {
+		return Event{}, err
+	}
+	select {
+	case err := <-p.result:
+		if err != nil {
+			return Event{}, err
+		}
+		return p.ev, nil
+	case <-ctx.Done():
+		return Event{}, fmt.Errorf("audit: record: %w: %w", ErrUnavailable, ctx.Err())
+	}
+}
+
+func (t *Trail) enqueue(ctx context.Context, p *pending) error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.closed {
+		return fmt.Errorf("audit: record: %w: trail closed", ErrUnavailable)
+	}
+	select {
+	case t.queue <- p:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("audit: record: %w: %w", ErrUnavailable, ctx.Err())
+	}
+}
+
+// Close stops accepting events, commits every event already queued, and waits for the writer.
+// It does not close the database.
+func (t *Trail) Close() error {
+	t.mu.Lock()
+	if !t.closed {
+		t.closed = true
+		close(t.queue)
+	}
+	t.mu.Unlock()
+	<-t.done
+	return nil
+}
+
+// write is the single writer goroutine: it takes whatever has queued up while the previous
+// commit was in flight, up to MaxBatch events, and commits it as one transaction.
+func (t *Trail) write() {
+	defer close(t.done)
+	batch := make([]*pending, 0, t.opts.MaxBatch)
+	for {
+		p, ok := <-t.queue
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], p)
+	fill:
+		for len(batch) < t.opts.MaxBatch {
+			select {
+			case p, ok := <-t.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		t.commitBatch(batch)
+	}
+}
+
+// commitBatch drops the events whose callers already gave up (they were told the event is not
+// stored, so storing it would be harmless but pointless), commits the rest, and tells every
+// caller the outcome of its batch.
+func (t *Trail) commitBatch(batch []*pending) {
+	live := batch[:0:0]
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.result <- fmt.Errorf("audit: record: %w: %w", ErrUnavailable, err)
+			continue
+		}
+		live = append(live, p)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.opts.CommitTimeout)
+	defer cancel()
+	evs := make([]*Event, len(live))
+	for i, p := range live {
+		evs[i] = &p.ev
+	}
+	err := t.appendTx(ctx, evs)
+	if err != nil {
+		t.opts.Logger.Error("audit: commit failed", "events", len(live), "err", err)
+		err = fmt.Errorf("audit: commit: %w: %w", ErrUnavailable, err)
+	}
+	for _, p := range live {
+		p.result <- err
+	}
+}

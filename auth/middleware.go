@@ -1,0 +1,168 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Errors the middleware returns. They travel inside *echo.HTTPError so the status is right even
+// under echo's default error handler, and errors.Is still finds them.
+var (
+	ErrForbidden = errors.New("auth: access denied")
+	ErrCSRF      = errors.New("auth: missing or invalid CSRF token")
+)
+
+// EventKind names a security event the guard observed. The values equal the audit trail's
+// action names, so the recorder can pass them through unchanged.
+type EventKind string
+
+// Events the guard reports.
+const (
+	EventSessionExpired EventKind = "session.expired"
+	EventAccessDenied   EventKind = "access.denied"
+)
+
+// Guard is the middleware that enforces sessions, the role policy and CSRF tokens. Build one
+// at start and install its three middlewares in this order: Session, Authorize, CSRF.
+type Guard struct {
+	Sessions *SessionStore
+	Policy   Policy
+	// LoginPath is where unauthenticated browsers are sent, normally "/login".
+	LoginPath string
+	// Record is told about expired sessions and refused access, for the audit trail. It
+	// handles its own failures: the request is already being refused or downgraded, which is
+	// the safe outcome either way. Nil records nothing.
+	Record func(c echo.Context, u User, kind EventKind, details map[string]string)
+}
+
+type sessionKey struct{}
+
+type expiredKey struct{}
+
+// SessionFrom returns the request's typed session, set by Guard.Session.
+func SessionFrom(ctx context.Context) *Session {
+	s, _ := ctx.Value(sessionKey{}).(*Session)
+	return s
+}
+
+// Session loads the request's session and puts it, the user and the CSRF token into the
+// request context. An expired session is audited and the request goes on as anonymous.
+func (g *Guard) Session() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			sess, err := g.Sessions.Load(r)
+			ctx := r.Context()
+			var expired *ExpiredError
+			switch {
+			case errors.As(err, &expired):
+				ctx = context.WithValue(ctx, expiredKey{}, true)
+				g.record(c, expired.User, EventSessionExpired, map[string]string{"reason": expired.Reason})
+			case err != nil:
+				return err
+			}
+			ctx = context.WithValue(ctx, sessionKey{}, sess)
+			if u, ok := sess.User(); ok {
+				ctx = WithUser(ctx, u)
+				ctx = WithCSRFToken(ctx, sess.CSRFToken())
+			}
+			c.SetRequest(r.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// Authorize enforces the policy. Public routes pass. Everyone else must be signed in (else
+// they are sent to the sign-in page, through HX-Redirect for htmx) and hold a role the route
+// allows (else 403, audited). A route missing from the policy never reaches its handler.
+func (g *Guard) Authorize() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			access, known := g.Policy[RouteKey(c.Request().Method, c.Path())]
+			if known && access.Public {
+				return next(c)
+			}
+			ctx := c.Request().Context()
+			u, signedIn := UserFrom(ctx)
+			if !signedIn {
+				return g.unauthenticated(c, ctx.Value(expiredKey{}) == true)
+			}
+			// Pages behind sign-in may show customer data; no browser or proxy may keep them,
+			// so Back after sign-out shows nothing.
+			c.Response().Header().Set("Cache-Control", "no-store")
+			if !known {
+				return echo.ErrNotFound
+			}
+			if !access.Allows(u.Roles) {
+				g.record(c, u, EventAccessDenied, map[string]string{"route": RouteKey(c.Request().Method, c.Path())})
+				return &echo.HTTPError{Code: http.StatusForbidden, Message: "access denied", Internal: ErrForbidden}
+			}
+			return next(c)
+		}
+	}
+}
+
+// CSRF refuses a state-changing request unless it carries the session's token in the
+// X-CSRF-Token header (htmx) or the _csrf form field. Sec-Fetch-Site never vouches for a
+// request; a cross-site one is refused even with a token.
+func (g *Guard) CSRF() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			switch r.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+				return next(c)
+			}
+			if g.Policy[RouteKey(r.Method, c.Path())].SkipCSRF {
+				return next(c)
+			}
+			token := r.Header.Get("X-CSRF-Token")
+			if token == "" {
+				token = c.FormValue("_csrf")
+			}
+			want := CSRFTokenFrom(r.Context())
+			if !equalTokens(token, want) || r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+				return &echo.HTTPError{Code: http.StatusForbidden, Message: "invalid CSRF token", Internal: ErrCSRF}
+			}
+			return next(c)
+		}
+	}
+}
+
+func (g *Guard) unauthenticated(c echo.Context, expired bool) error {
+	r := c.Request()
+	q := url.Values{}
+	if r.Method == http.MethodGet && r.Header.Get("HX-Request") != "true" {
+		q.Set("next", r.URL.RequestURI())
+	}
+	if expired {
+		q.Set("expired", "1")
+	}
+	target := g.LoginPath
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if r.Header.Get("HX-Request") == "true" {
+		// A redirect would be followed by XMLHttpRequest and the sign-in page swapped into the
+		// page; HX-Redirect makes htmx navigate the whole window instead.
+		c.Response().Header().Set("HX-Redirect", target)
+		return c.NoContent(http.StatusUnauthorized)
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": target})
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// record passes an event to the configured recorder, if any.
+func (g *Guard) record(c echo.Context, u User, kind EventKind, details map[string]string) {
+	if g.Record != nil {
+		g.Record(c, u, kind, details)
+	}
+}

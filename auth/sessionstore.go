@@ -1,0 +1,265 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"ctpdesk/store"
+)
+
+// Default session lifetimes. The idle timeout is PCI DSS 8.2.8's fifteen minutes; the absolute
+// lifetime covers one working day, after which staff sign in again.
+const (
+	DefaultIdleTimeout = 15 * time.Minute
+	DefaultMaxLifetime = 10 * time.Hour
+)
+
+// ErrSessionGone is returned when a session row vanished between loading and saving, which
+// happens when the same session signs out in another tab.
+var ErrSessionGone = errors.New("auth: session no longer exists")
+
+// ExpiredError reports a session that existed but passed its idle or absolute limit. Its row
+// is deleted by the time the error is returned; the user is kept for the audit trail.
+type ExpiredError struct {
+	User User
+	// Reason is "idle" or "absolute".
+	Reason string
+}
+
+func (e *ExpiredError) Error() string { return "auth: session expired (" + e.Reason + ")" }
+
+// SessionConfig holds what the session store needs from the configuration.
+type SessionConfig struct {
+	// Idle is how long a session survives without a request.
+	Idle time.Duration
+	// Max is how long a session survives at all, counted from sign-in.
+	Max time.Duration
+	// Secure selects the __Host- cookie prefix and the Secure attribute. Only `ctpdesk dev` on
+	// plain-http loopback turns it off.
+	Secure bool
+	// Now is the clock; nil means time.Now. Tests move it to cross the timeouts.
+	Now func() time.Time
+}
+
+// sessionData is everything a session holds. It lives in the database as JSON under the
+// session's hashed id and never in the cookie.
+type sessionData struct {
+	User    User   `json:"user"`
+	CSRF    string `json:"csrf"`
+	IDToken string `json:"id_token,omitempty"`
+}
+
+// dataKey is the only key this package uses in sessions.Session.Values. Being an unexported
+// type, no other package can read or write the values behind it.
+type dataKey struct{}
+
+// SessionStore is a gorilla/sessions Store over the dashboard's database. The cookie carries
+// only a random 256-bit id; the row is found by the id's SHA-256. Idle and absolute timeouts
+// are enforced here, on the server, on every load.
+type SessionStore struct {
+	db          *store.DB
+	cfg         SessionConfig
+	cookieName  string
+	loginCookie string
+}
+
+// NewSessionStore returns a session store over db. Zero durations take the defaults.
+func NewSessionStore(db *store.DB, cfg SessionConfig) *SessionStore {
+	if cfg.Idle <= 0 {
+		cfg.Idle = DefaultIdleTimeout
+	}
+	if cfg.Max <= 0 {
+		cfg.Max = DefaultMaxLifetime
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &SessionStore{db: db, cfg: cfg, cookieName: "ctpdesk_sid", loginCookie: "ctpdesk_login"}
+	if cfg.Secure {
+		// __Host- makes the browser refuse the cookie unless it is Secure, host-only and for
+		// path "/", so a sibling subdomain cannot plant or shadow it.
+		s.cookieName = "__Host-" + s.cookieName
+		s.loginCookie = "__Host-" + s.loginCookie
+	}
+	return s
+}
+
+// CookieName is the name of the session cookie.
+func (s *SessionStore) CookieName() string { return s.cookieName }
+
+// IdleTimeout is the configured idle timeout, which the page uses to warn before it passes.
+func (s *SessionStore) IdleTimeout() time.Duration { return s.cfg.Idle }
+
+func (s *SessionStore) options() *sessions.Options {
+	return &sessions.Options{
+		Path: "/",
+		// MaxAge 0 makes a browser-session cookie: closing the browser forgets it, and the
+		// server enforces the real limits.
+		MaxAge:   0,
+		Secure:   s.cfg.Secure,
+		HttpOnly: true,
+		// Lax, not Strict: the provider's redirect back to /auth/callback is a cross-site
+		// top-level navigation, and the pre-login cookie must come with it.
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// Get returns the request's session through gorilla's per-request registry.
+func (s *SessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(s, name)
+}
+
+// New loads the session named by the request's cookie. Without a cookie, with a malformed or
+// unknown id, it returns a new empty session and no error. A session past its idle or absolute
+// limit is deleted and reported as an *ExpiredError alongside a new empty session. A valid
+// session's last-seen time is moved to now, which is what keeps an active user signed in.
+func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	sess := sessions.NewSession(s, name)
+	sess.Options = s.options()
+	sess.IsNew = true
+	c, err := r.Cookie(name)
+	if err != nil || !wellFormedToken(c.Value) {
+		return sess, nil
+	}
+	ctx := r.Context()
+	idHash := hashToken(c.Value)
+	var raw string
+	var created, lastSeen int64
+	err = s.db.QueryRowContext(ctx, s.db.Rebind(
+		`SELECT data, created_at, last_seen_at FROM auth_sessions WHERE id_hash = ?`), idHash).
+		Scan(&raw, &created, &lastSeen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sess, nil
+	}
+	if err != nil {
+		return sess, fmt.Errorf("auth: load session: %w", err)
+	}
+	var d sessionData
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		return sess, fmt.Errorf("auth: decode session: %w", err)
+	}
+	now := s.cfg.Now()
+	reason := ""
+	switch {
+	case now.Sub(time.UnixMilli(created)) >= s.cfg.Max:
+		reason = "absolute"
+	case now.Sub(time.UnixMilli(lastSeen)) >= s.cfg.Idle:
+		reason = "idle"
+	}
+	if reason != "" {
+		if err := s.deleteRow(ctx, idHash); err != nil {
+			return sess, err
+		}
+		return sess, &ExpiredError{User: d.User, Reason: reason}
+	}
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(
+		`UPDATE auth_sessions SET last_seen_at = ? WHERE id_hash = ?`), now.UnixMilli(), idHash); err != nil {
+		return sess, fmt.Errorf("auth: touch session: %w", err)
+	}
+	sess.ID = c.Value
+	sess.IsNew = false
+	sess.Values[dataKey{}] = &d
+	return sess, nil
+}
+
+// Save writes the session and its cookie. A session whose Options.MaxAge is negative is
+// deleted on the server and its cookie cleared. A session without an id gets a fresh one,
+// which is how login rotates the id.
+func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	ctx := r.Context()
+	if sess.Options != nil && sess.Options.MaxAge < 0 {
+		if sess.ID != "" {
+			if err := s.deleteRow(ctx, hashToken(sess.ID)); err != nil {
+				return err
+			}
+		}
+		sess.ID = ""
+		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
+		return nil
+	}
+	d, ok := sess.Values[dataKey{}].(*sessionData)
+	if !ok {
+		// An anonymous session holds nothing worth a row.
+		return nil
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("auth: encode session: %w", err)
+	}
+	now := s.cfg.Now().UnixMilli()
+	if sess.ID == "" {
+		id := newToken()
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind(
+			`INSERT INTO auth_sessions (id_hash, data, created_at, last_seen_at) VALUES (?, ?, ?, ?)`),
+			hashToken(id), string(raw), now, now); err != nil {
+			return fmt.Errorf("auth: create session: %w", err)
+		}
+		sess.ID = id
+	} else {
+		res, err := s.db.ExecContext(ctx, s.db.Rebind(
+			`UPDATE auth_sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`),
+			string(raw), now, hashToken(sess.ID))
+		if err != nil {
+			return fmt.Errorf("auth: save session: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return ErrSessionGone
+		}
+	}
+	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, sess.Options))
+	return nil
+}
+
+func (s *SessionStore) deleteRow(ctx context.Context, idHash string) error {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(
+		`DELETE FROM auth_sessions WHERE id_hash = ?`), idHash); err != nil {
+		return fmt.Errorf("auth: delete session: %w", err)
+	}
+	return nil
+}
+
+// Purge deletes every session past its idle or absolute limit and every expired pre-login
+// record, and returns how many rows went. Expired sessions are already refused on load; this
+// keeps the tables small and leaves no stale identities in the database.
+func (s *SessionStore) Purge(ctx context.Context) (int64, error) {
+	now := s.cfg.Now()
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(
+		`DELETE FROM auth_sessions WHERE last_seen_at <= ? OR created_at <= ?`),
+		now.Add(-s.cfg.Idle).UnixMilli(), now.Add(-s.cfg.Max).UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("auth: purge sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	res, err = s.db.ExecContext(ctx, s.db.Rebind(
+		`DELETE FROM auth_prelogins WHERE expires_at <= ?`), now.UnixMilli())
+	if err != nil {
+		return n, fmt.Errorf("auth: purge pre-logins: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	return n + m, nil
+}
+
+// RunPurge purges expired rows every interval until ctx ends. Errors go to report, which may
+// be nil; a failed purge is retried at the next tick because the load path refuses expired
+// sessions anyway.
+func (s *SessionStore) RunPurge(ctx context.Context, interval time.Duration, report func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Purge(ctx); err != nil && report != nil && ctx.Err() == nil {
+				report(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode says which command loaded the configuration: dev fills in everything it can, serve
+// demands every production setting.
+type Mode string
+
+// Modes.
+const (
+	ModeDev   Mode = "dev"
+	ModeServe Mode = "serve"
+)
+
+// Secret is a configuration value that must never be printed: logs, errors and %v show
+// "[redacted]". Reveal returns the value to the one place that needs it.
+type Secret string
+
+// String redacts the secret so fmt never prints it.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// LogValue redacts the secret in slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+// Config is every setting of ctpdesk, read once from CTPDESK_* variables by loadConfig and
+// validated there. The README's configuration table lists each variable.
+type Config struct {
+	Mode           Mode
+	Addr           string         // CTPDESK_ADDR
+	PublicURL      *url.URL       // CTPDESK_PUBLIC_URL; in dev derived from the bound address when unset
+	LogLevel       slog.Level     // CTPDESK_LOG_LEVEL
+	TrustedProxies []netip.Prefix // CTPDESK_TRUSTED_PROXIES
+	DataDir        string         // CTPDESK_DATA_DIR; dev keeps its SQLite files and keys here
+	DatabaseURL    Secret         // CTPDESK_DATABASE_URL: sessions, audit trail
+	IssuerDBURL    Secret         // CTPDESK_ISSUER_DATABASE_URL: the issuer's records (read-only)
+	ShutdownGrace  time.Duration  // CTPDESK_SHUTDOWN_GRACE
+}
+
+// LogValue prints the configuration without its secrets.
+func (c Config) LogValue() slog.Value {
+	public := ""
+	if c.PublicURL != nil {
+		public = c.PublicURL.String()
+	}
+	return slog.GroupValue(
+		slog.String("mode", string(c.Mode)),
+		slog.String("addr", c.Addr),
+		slog.String("public_url", public),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.String("data_dir", c.DataDir),
+		slog.String("database_url", redactURL(c.DatabaseURL.Reveal())),
+		slog.String("issuer_database_url", redactURL(c.IssuerDBURL.Reveal())),
+	)
+}
+
+// redactURL hides the password of a database URL and keeps the rest readable.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if strings.HasPrefix(raw, "sqlite:") {
+			return raw
+		}
+		if err != nil {
+			return "[unparseable]"
+		}
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "redacted")
+	}
+	return u.String()
+}
+
+// loadConfig reads and validates the configuration for mode. Every problem is reported at once,
+// each naming its variable.
+func loadConfig(getenv func(string) string, mode Mode) (Config, error) {
+	r := &envReader{getenv: getenv}
+	c := Config{Mode: mode}
+	c.Addr = r.addr("CTPDESK_ADDR", "127.0.0.1:8080")
+	c.PublicURL = r.url("CTPDESK_PUBLIC_URL", "")
+	c.LogLevel = r.logLevel("CTPDESK_LOG_LEVEL", slog.LevelInfo)
+	c.TrustedProxies = r.prefixes("CTPDESK_TRUSTED_PROXIES")
+	c.DataDir = r.str("CTPDESK_DATA_DIR", "data")
+	c.ShutdownGrace = r.duration("CTPDESK_SHUTDOWN_GRACE", 20*time.Second, time.Second, 5*time.Minute)
+	c.DatabaseURL = Secret(r.dbURL("CTPDESK_DATABASE_URL", ""))
+	c.IssuerDBURL = Secret(r.dbURL("CTPDESK_ISSUER_DATABASE_URL", ""))
+
+	if mode == ModeServe {
+		r.require("CTPDESK_PUBLIC_URL")
+		r.require("CTPDESK_DATABASE_URL")
+		r.require("CTPDESK_ISSUER_DATABASE_URL")
+		if c.PublicURL != nil && c.PublicURL.Scheme != "https" {
+			r.fail("CTPDESK_PUBLIC_URL", "must be an https:// URL in production")
+		}
+	}
+	if err := r.err(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// envReader reads typed values from the environment and collects one error per bad variable.
+type envReader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *envReader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (r *envReader) err() error { return errors.Join(r.errs...) }
+
+// raw returns the trimmed value and whether the variable was set to something.
+func (r *envReader) raw(name string) (string, bool) {
+	v := strings.TrimSpace(r.getenv(name))
+	return v, v != ""
+}
+
+func (r *envReader) require(name string) {
+	if _, ok := r.raw(name); !ok {
+		r.fail(name, "is required by 'ctpdesk serve'")
+	}
+}
+
+func (r *envReader) str(name, def string) string {
+	if v, ok := r.raw(name); ok {
+		if strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+			r.fail(name, "must not contain control characters")
+			return def
+		}
+		return v
+	}
+	return def
+}
+
+func (r *envReader) list(name string, def []string) []string {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *envReader) integer(name string, def, min, max int) int {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(name, "%q is not a whole number", v)
+		return def
+	}
+	if n < min || n > max {
+		r.fail(name, "%d is out of range [%d, %d]", n, min, max)
+		return def
+	}
+	return n
+}
+
+func (r *envReader) boolean(name string, def bool) bool {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "%q is not true or false", v)
+		return def
+	}
+	return b
+}
+
+func (r *envReader) duration(name string, def, min, max time.Duration) time.Duration {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, "%q is not a duration such as 30s or 15m", v)
+		return def
+	}
+	if d < min || d > max {
+		r.fail(name, "%s is out of range [%s, %s]", d, min, max)
+		return def
+	}
+	return d
+}
+
+func (r *envReader) addr(name, def string) string {
+	v := r.str(name, def)
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		r.fail(name, "%q is not host:port", v)
+		return def
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		r.fail(name, "port %q is not a number between 0 and 65535", port)
+		return def
+	}
+	_ = host
+	return v
+}
+
+func (r *envReader) url(name, def string) *url.URL {
+	v := r.str(name, def)
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "%q is not an absolute http(s) URL", v)
+		return nil
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		r.fail(name, "must not carry credentials, a query or a fragment")
+		return nil
+	}
+	return u
+}
+
+func (r *envReader) dbURL(name, def string) string {
+	v := r.str(name, def)
+	if v == "" {
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(v, "sqlite:") && len(v) > len("sqlite:"):
+	case strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
+		if _, err := url.Parse(v); err != nil {
+			r.fail(name, "is not a valid postgres:// URL")
+			return ""
+		}
+	default:
+		r.fail(name, "must be sqlite:PATH or postgres://…")
+		return ""
+	}
+	return v
+}
+
+func (r *envReader) logLevel(name string, def slog.Level) slog.Level {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, "%q is not one of debug, info, warn, error", v)
+		return def
+	}
+	return l
+}
+
+func (r *envReader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range r.list(name, nil) {
+		if !strings.Contains(p, "/") {
+			a, err := netip.ParseAddr(p)
+			if err != nil {
+				r.fail(name, "%q is not an IP address or CIDR", p)
+				continue
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			r.fail(name, "%q is not an IP address or CIDR", p)
+			continue
+		}
+		out = append(out, pre.Masked())
+	}
+	return out
+}

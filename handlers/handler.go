@@ -1,0 +1,89 @@
+// Package handlers is ctpdesk's HTTP layer: each handler parses its input, calls the package
+// that does the work, builds a view model and renders it. Routes are listed in routes.go;
+// errors become responses in errors.go.
+package handlers
+
+import (
+	"log/slog"
+	"time"
+
+	"ctpdesk/static"
+	"ctpdesk/views"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Deps are the collaborators a Handler needs. Each is a small interface declared beside the
+// handler that uses it, so tests can pass fakes.
+type Deps struct {
+	Logger  *slog.Logger
+	Assets  *static.Assets
+	Version string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Ready reports whether the dependencies are reachable, for /readyz.
+	Ready []ReadyCheck
+	// SecureTransport says the public URL is https: it turns on HSTS.
+	SecureTransport bool
+	// Subject returns the signed-in user's subject for the access log, "" when anonymous.
+	Subject func(c echo.Context) string
+	// BaseUser fills the header's signed-in user slot and the CSRF token of a page.
+	BaseUser func(c echo.Context) (*views.UserView, string)
+}
+
+// Handler serves every route of ctpdesk.
+type Handler struct {
+	log     *slog.Logger
+	assets  *static.Assets
+	version string
+	now     func() time.Time
+	ready   []ReadyCheck
+	secure  bool
+	subject func(c echo.Context) string
+	user    func(c echo.Context) (*views.UserView, string)
+}
+
+// New builds a Handler from its dependencies.
+func New(d Deps) *Handler {
+	h := &Handler{
+		log:     d.Logger,
+		assets:  d.Assets,
+		version: d.Version,
+		now:     d.Now,
+		ready:   d.Ready,
+		secure:  d.SecureTransport,
+		subject: d.Subject,
+		user:    d.BaseUser,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.subject == nil {
+		h.subject = func(echo.Context) string { return "" }
+	}
+	if h.user == nil {
+		h.user = func(echo.Context) (*views.UserView, string) { return nil, "" }
+	}
+	return h
+}
+
+// base builds the part of every page's view model that does not depend on the page.
+func (h *Handler) base(c echo.Context, title string) views.Base {
+	u, csrf := h.user(c)
+	return views.Base{
+		Title:     title,
+		User:      u,
+		CSRFToken: csrf,
+		Version:   h.version,
+		RequestID: requestID(c),
+		Assets: views.Assets{
+			PicoCSS: h.assets.URL("css/pico.min.css"),
+			AppCSS:  h.assets.URL("css/app.css"),
+			HTMX:    h.assets.URL("js/htmx.min.js"),
+			AppJS:   h.assets.URL("js/app.js"),
+		},
+	}
+}

@@ -1,0 +1,57 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Route is one entry of the sitemap: its method and path, its handler, and who may reach it.
+// Public routes are open to anyone; every other route lists the roles allowed (deny by
+// default).
+type Route struct {
+	Method  string
+	Path    string
+	Handler echo.HandlerFunc
+	Public  bool
+	Roles   []string
+}
+
+// Roles known to ctpdesk.
+const (
+	RoleAgent   = "agent"
+	RoleFraud   = "fraud"
+	RoleAuditor = "auditor"
+)
+
+// Routes lists every route of ctpdesk. It reads like a sitemap; the access column is the one
+// table that says which roles reach which route.
+func (h *Handler) Routes() []Route {
+	return []Route{
+		{Method: http.MethodGet, Path: "/", Handler: h.Home, Public: true},
+		{Method: http.MethodGet, Path: "/healthz", Handler: h.Healthz, Public: true},
+		{Method: http.MethodGet, Path: "/readyz", Handler: h.Readyz, Public: true},
+	}
+}
+
+// Register installs the middleware stack and every route on e. The middleware order is written
+// out once, here, outermost first.
+func (h *Handler) Register(e *echo.Echo, authorize func(Route) []echo.MiddlewareFunc) {
+	e.HTTPErrorHandler = h.HandleError
+	e.Use(
+		h.withRequestID,      // every log line and error page carries the request id
+		h.accessLog,          // one line per request: route pattern, status, duration; no query strings
+		h.recoverPanic,       // a panic becomes a 500 page and a log line
+		h.securityHeaders,    // CSP, nosniff, frame-ancestors, no-store by default
+		h.limitBody(256<<10), // forms are small; anything bigger is refused with 413
+	)
+	e.GET("/static/*", echo.WrapHandler(h.assets))
+	e.HEAD("/static/*", echo.WrapHandler(h.assets))
+	for _, r := range h.Routes() {
+		var mw []echo.MiddlewareFunc
+		if authorize != nil {
+			mw = authorize(r)
+		}
+		e.Add(r.Method, r.Path, r.Handler, mw...)
+	}
+}

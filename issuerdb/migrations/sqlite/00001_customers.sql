@@ -1,0 +1,54 @@
+-- +goose Up
+-- The issuer's records. Only tables and the keys rows are loaded by: secondary indexes and
+-- the full-text index come in the next migration, so a bulk load can run between the two.
+CREATE TABLE customers (
+    id               TEXT PRIMARY KEY,
+    consumer_id      TEXT NOT NULL,
+    first_name       TEXT NOT NULL,
+    middle_name      TEXT NOT NULL DEFAULT '',
+    last_name        TEXT NOT NULL,
+    email            TEXT NOT NULL,
+    email_lower      TEXT NOT NULL,
+    phone            TEXT NOT NULL,
+    language         TEXT NOT NULL,
+    country          TEXT NOT NULL,
+    addr_line1       TEXT NOT NULL DEFAULT '',
+    addr_line2       TEXT NOT NULL DEFAULT '',
+    addr_line3       TEXT NOT NULL DEFAULT '',
+    addr_city        TEXT NOT NULL DEFAULT '',
+    addr_region      TEXT NOT NULL DEFAULT '',
+    addr_postal_code TEXT NOT NULL DEFAULT '',
+    addr_country     TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL CHECK (status IN ('active', 'blocked', 'closed')),
+    created_at       INTEGER NOT NULL, -- Unix seconds, UTC
+    updated_at       INTEGER NOT NULL,
+    -- Derived by the loader with issuerdb.Fold: see fold.go.
+    search_name      TEXT NOT NULL,
+    sort_name        TEXT NOT NULL,
+    name_key         TEXT NOT NULL,
+    short_key        TEXT NOT NULL
+);
+
+CREATE TABLE cards (
+    id               TEXT PRIMARY KEY,
+    customer_id      TEXT NOT NULL REFERENCES customers (id),
+    position         INTEGER NOT NULL,
+    scheme           TEXT NOT NULL,
+    last4            TEXT NOT NULL CHECK (length(last4) = 4),
+    expiry_month     INTEGER NOT NULL CHECK (expiry_month BETWEEN 1 AND 12),
+    expiry_year      INTEGER NOT NULL,
+    cardholder_name  TEXT NOT NULL,
+    bill_line1       TEXT NOT NULL DEFAULT '',
+    bill_line2       TEXT NOT NULL DEFAULT '',
+    bill_line3       TEXT NOT NULL DEFAULT '',
+    bill_city        TEXT NOT NULL DEFAULT '',
+    bill_region      TEXT NOT NULL DEFAULT '',
+    bill_postal_code TEXT NOT NULL DEFAULT '',
+    bill_country     TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL CHECK (status IN ('active', 'blocked', 'lost', 'stolen', 'closed', 'expired')),
+    product          TEXT NOT NULL DEFAULT ''
+);
+
+-- +goose Down
+DROP TABLE cards;
+DROP TABLE customers;
