@@ -84,6 +84,7 @@ func (h *Handler) base(c echo.Context, title string) views.Base {
 			AppCSS:  h.assets.URL("css/app.css"),
 			HTMX:    h.assets.URL("js/htmx.min.js"),
 			AppJS:   h.assets.URL("js/app.js"),
+			Icon:    h.assets.URL("img/favicon.svg"),
 		},
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-//go:embed css js
+//go:embed css js img
 var files embed.FS
 
 // Asset is one embedded file with its content hash.

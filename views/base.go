@@ -33,6 +33,7 @@ type Assets struct {
 	AppCSS  string
 	HTMX    string
 	AppJS   string
+	Icon    string
 }
 
 // ErrorPage is the view model of an error page.
