@@ -26,6 +26,15 @@ type app struct {
 	deps    handlers.Deps
 	authz   func(handlers.Route) []echo.MiddlewareFunc
 	closers []func() error
+	// dev holds what the embedded components of `ctpdesk dev` hand each other (the sandbox's
+	// URL and key, the development IdP's issuer); nil under `ctpdesk serve`.
+	dev *devParts
+}
+
+// devParts is filled by the dev-mode wiring steps in the order they run.
+type devParts struct {
+	SandboxURL string // base URL of the embedded D1 sandbox, e.g. http://127.0.0.1:8090
+	IDPIssuer  string // issuer URL of the development OpenID Provider
 }
 
 // newLogger writes JSON lines at level to w.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 )
 
 // runDev starts the whole dashboard with everything embedded: the issuer database seeded with
@@ -21,8 +22,20 @@ func runDev(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	a := &app{cfg: cfg, log: newLogger(env.stderr, cfg.LogLevel), env: env}
+	a := &app{cfg: cfg, log: newLogger(env.stderr, cfg.LogLevel), env: env, dev: &devParts{}}
 	a.onClose(func() error { ln.Close(); return nil })
-	fmt.Fprintf(env.stdout, "ctpdesk dev: dashboard at %s\n", cfg.PublicURL)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("CTPDESK_DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+	// Each step below starts one embedded component or connects one client; the order matters
+	// where a later one needs an earlier one's address or key. The steps live in wire_*.go.
+	steps := []func(context.Context) error{}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			a.close()
+			return err
+		}
+	}
+	fmt.Fprintf(env.stdout, "ctpdesk dev: dashboard at %s\n", a.cfg.PublicURL)
 	return a.serve(ctx, ln)
 }

@@ -29,6 +29,8 @@ type Deps struct {
 	Subject func(c echo.Context) string
 	// BaseUser fills the header's signed-in user slot and the CSRF token of a page.
 	BaseUser func(c echo.Context) (*views.UserView, string)
+	// ObserveRequest records each served request for /metrics; nil records nothing.
+	ObserveRequest func(method, route string, status int, d time.Duration)
 }
 
 // Handler serves every route of ctpdesk.
@@ -41,6 +43,7 @@ type Handler struct {
 	secure  bool
 	subject func(c echo.Context) string
 	user    func(c echo.Context) (*views.UserView, string)
+	observe func(method, route string, status int, d time.Duration)
 }
 
 // New builds a Handler from its dependencies.
@@ -54,6 +57,7 @@ func New(d Deps) *Handler {
 		secure:  d.SecureTransport,
 		subject: d.Subject,
 		user:    d.BaseUser,
+		observe: d.ObserveRequest,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -63,6 +67,9 @@ func New(d Deps) *Handler {
 	}
 	if h.subject == nil {
 		h.subject = func(echo.Context) string { return "" }
+	}
+	if h.observe == nil {
+		h.observe = func(string, string, int, time.Duration) {}
 	}
 	if h.user == nil {
 		h.user = func(echo.Context) (*views.UserView, string) { return nil, "" }

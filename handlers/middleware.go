@@ -85,6 +85,7 @@ func (h *Handler) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if sub := h.subject(c); sub != "" {
 			attrs = append(attrs, slog.String("subject", sub))
 		}
+		h.observe(c.Request().Method, route, c.Response().Status, time.Since(start))
 		Logger(c.Request().Context(), h.log).LogAttrs(c.Request().Context(), slog.LevelInfo, "http request", attrs...)
 		return nil
 	}
