@@ -50,9 +50,14 @@ test: lint ## Lint, then every test with the race detector (browser and PostgreS
 test-short: ## Unit tests only, fast, no race detector.
 	$(GO) test -short -count=1 ./...
 
+BENCH_COUNT ?= 5
+BENCH_TIME  ?= 1s
+
 .PHONY: bench
-bench: ## Run the benchmarks and print the figures.
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+bench: ## Run every benchmark BENCH_COUNT times; print the medians and write docs/PERFORMANCE.md.
+	@mkdir -p .cache
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) -timeout 60m ./... | tee .cache/bench.txt
+	$(GO) run ./cmd/benchreport -i .cache/bench.txt -o docs/PERFORMANCE.md
 
 .PHONY: clean
 clean: ## Remove build outputs, dev data and test artifacts.

@@ -1,0 +1,177 @@
+// Command benchreport turns the output of `go test -bench -count N` into one table of medians,
+// printed and written to docs/PERFORMANCE.md with the machine, date, commit and method. Every
+// figure is the median of the N runs of a benchmark, all taken in the same invocation, so that
+// ratios compare numbers measured side by side on the same (shared, noisy) machine.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	out := flag.String("o", "docs/PERFORMANCE.md", "markdown file to write")
+	in := flag.String("i", "-", "benchmark output to read (- for stdin)")
+	flag.Parse()
+	if err := run(*in, *out, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+func run(in, out string, stdout io.Writer) error {
+	var r io.Reader = os.Stdin
+	if in != "-" {
+		f, err := os.Open(in)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	res, err := parse(r)
+	if err != nil {
+		return err
+	}
+	if len(res.order) == 0 {
+		return fmt.Errorf("no benchmark results in the input")
+	}
+	table := res.table()
+	fmt.Fprint(stdout, table)
+	md := header() + table + method
+	return os.WriteFile(out, []byte(md), 0o644)
+}
+
+// results holds every value of every metric of every benchmark, in first-seen order.
+type results struct {
+	order  []string
+	pkg    map[string]string
+	values map[string]map[string][]float64
+	units  map[string][]string
+}
+
+// parse reads `go test -bench` output. A result line is: name, iterations, then pairs of value
+// and unit.
+func parse(r io.Reader) (*results, error) {
+	res := &results{pkg: map[string]string{}, values: map[string]map[string][]float64{}, units: map[string][]string{}}
+	pkg := ""
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = strings.TrimSpace(p)
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.Atoi(fields[1]); err != nil {
+			continue
+		}
+		name := trimProcs(fields[0])
+		if _, seen := res.values[name]; !seen {
+			res.order = append(res.order, name)
+			res.values[name] = map[string][]float64{}
+			res.pkg[name] = pkg
+		}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				continue
+			}
+			unit := fields[i+1]
+			if _, seen := res.values[name][unit]; !seen {
+				res.units[name] = append(res.units[name], unit)
+			}
+			res.values[name][unit] = append(res.values[name][unit], v)
+		}
+	}
+	return res, sc.Err()
+}
+
+// trimProcs drops the -GOMAXPROCS suffix go test adds to benchmark names.
+func trimProcs(name string) string {
+	if i := strings.LastIndex(name, "-"); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			return name[:i]
+		}
+	}
+	return name
+}
+
+func median(vs []float64) float64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func (res *results) table() string {
+	var b strings.Builder
+	b.WriteString("| package | benchmark | runs | medians |\n| --- | --- | ---: | --- |\n")
+	for _, name := range res.order {
+		var parts []string
+		runs := 0
+		for _, unit := range res.units[name] {
+			vs := res.values[name][unit]
+			runs = max(runs, len(vs))
+			parts = append(parts, format(median(vs), unit))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", strings.TrimPrefix(res.pkg[name], "ctpdesk/"),
+			strings.TrimPrefix(name, "Benchmark"), runs, strings.Join(parts, " · "))
+	}
+	return b.String()
+}
+
+func format(v float64, unit string) string {
+	switch unit {
+	case "ns/op":
+		return time.Duration(v).Round(time.Microsecond/10).String() + "/op"
+	case "B/op", "allocs/op":
+		return strconv.FormatFloat(v, 'f', 0, 64) + " " + unit
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64) + " " + unit
+}
+
+func header() string {
+	commit := "unknown"
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		commit = strings.TrimSpace(string(out))
+	}
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("# ctpdesk performance\n\nMeasured by `make bench` on %s, commit %s, %s, %d cores (GOMAXPROCS %d), %s %s/%s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), commit, cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0),
+		runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+const method = `
+## Method
+
+Each benchmark ran several times (` + "`-count`" + `) in one ` + "`go test -bench`" + ` invocation; the
+table shows the median of those runs for every unit the benchmark reports. Custom units
+(` + "`p50-ms`" + `, ` + "`p95-ms`" + `, ` + "`ratio`" + `, ` + "`events/s`" + ` …) are reported by the benchmarks themselves with
+` + "`b.ReportMetric`" + `; ratios compare figures measured side by side in the same benchmark. The
+machine is shared, so absolute numbers move between runs; the ratios are the stable part.
+`
