@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -105,10 +106,18 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
 	gooseDialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
 	if db.Dialect == Postgres {
 		gooseDialect = goose.DialectPostgres
+		// Several replicas may start at once against one empty database; an advisory lock
+		// makes one of them migrate while the others wait. (SQLite's write lock does the same.)
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("store: migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(gooseDialect, db.DB, dir)
+	p, err := goose.NewProvider(gooseDialect, db.DB, dir, opts...)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}

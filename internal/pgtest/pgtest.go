@@ -1,0 +1,54 @@
+// Package pgtest gives a test a PostgreSQL database of its own on the server named by
+// CTPDESK_TEST_POSTGRES_URL, and drops it when the test ends. Without that variable the test is
+// skipped, except in CI (CI=true), where a missing PostgreSQL fails it.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+)
+
+// EnvVar names the variable that points the tests at a PostgreSQL server.
+const EnvVar = "CTPDESK_TEST_POSTGRES_URL"
+
+// URL creates a uniquely named database (its name starts with prefix) and returns its URL.
+func URL(tb testing.TB, prefix string) string {
+	tb.Helper()
+	base := os.Getenv(EnvVar)
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(EnvVar + " is not set and CI=true: PostgreSQL tests must run")
+		}
+		tb.Skip(EnvVar + " not set: PostgreSQL not tested")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { admin.Close() })
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := prefix + "_" + hex.EncodeToString(suffix)
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("pgtest: create database: %v", err)
+	}
+	tb.Cleanup(func() {
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			tb.Errorf("pgtest: drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}

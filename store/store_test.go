@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"ctpdesk/internal/pgtest"
+)
+
+func TestParseURLRejectsWhatIsNotADatabaseURL(t *testing.T) {
+	for _, raw := range []string{"", "mysql://x", "sqlite:", "sqlite://", "sqlite:/tmp/a.db?mode=memory", "sqlite:a#b", "file:x.db", "postgres://%zz"} {
+		if _, _, err := ParseURL(raw); !errors.Is(err, ErrBadURL) {
+			t.Errorf("ParseURL(%q) = %v, want ErrBadURL", raw, err)
+		}
+	}
+	d, dsn, err := ParseURL("sqlite:/tmp/x.db")
+	if err != nil || d != SQLite || dsn == "" {
+		t.Fatalf("sqlite: %v %q %v", d, dsn, err)
+	}
+	for _, want := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout"} {
+		if !strings.Contains(dsn, want) {
+			t.Errorf("sqlite DSN %q lacks %s", dsn, want)
+		}
+	}
+}
+
+func TestRebind(t *testing.T) {
+	pg := &DB{Dialect: Postgres}
+	if got := pg.Rebind("a = ? AND b = ?"); got != "a = $1 AND b = $2" {
+		t.Errorf("postgres: %q", got)
+	}
+	lite := &DB{Dialect: SQLite}
+	if got := lite.Rebind("a = ?"); got != "a = ?" {
+		t.Errorf("sqlite: %q", got)
+	}
+}
+
+func TestOpenMigratesSQLiteOnceAndAgain(t *testing.T) {
+	url := "sqlite:" + filepath.Join(t.TempDir(), "app.db")
+	for range 2 {
+		db, err := Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM ctpdesk_meta").Scan(&n); err != nil {
+			t.Fatalf("schema missing after Open: %v", err)
+		}
+		db.Close()
+	}
+}
+
+// Replicas starting together against one empty PostgreSQL database must not race on the
+// migrations: the advisory lock lets one migrate while the others wait.
+func TestConcurrentOpenOnPostgresMigratesOnce(t *testing.T) {
+	url := pgtest.URL(t, "ctpdesk_store_test")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			db, err := Open(context.Background(), url)
+			if err != nil {
+				errs <- err
+				return
+			}
+			db.Close()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent Open: %v", err)
+	}
+}
