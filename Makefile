@@ -38,9 +38,23 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 .PHONY: lint
-lint: fmt-check check-generated ## gofmt, go vet, staticcheck, templ freshness and govulncheck.
+lint: fmt-check check-generated deploycheck ## gofmt, go vet, staticcheck, templ freshness and govulncheck.
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+
+# --- deploy/ and govulncheck checks (owner: issue 8 / security baseline) ---------------------
+
+.PHONY: deploycheck
+deploycheck: ## Validate deploy/k8s (strict k8s.io/api schema + our rules) and deploy/Dockerfile.
+	$(GO) run ./tools/deploycheck -k8s deploy/k8s -dockerfile deploy/Dockerfile
+
+# The vulndb version pin and the update instructions live in scripts/govulncheck.sh; the
+# reviewed exceptions in scripts/govulncheck.allow. Exit 2 means no database could be built.
+.PHONY: vulncheck
+vulncheck: ## govulncheck ./... against an offline copy of the Go vulnerability database.
+	bash scripts/govulncheck.sh
+
+# --- end of deploy/ and govulncheck checks ----------------------------------------------------
 
 .PHONY: test
 test: lint ## Lint, then every test with the race detector (browser and PostgreSQL tests included).
@@ -57,7 +71,7 @@ BENCH_TIME  ?= 1s
 bench: ## Run every benchmark BENCH_COUNT times; print the medians and write docs/PERFORMANCE.md.
 	@mkdir -p .cache
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) -timeout 60m ./... | tee .cache/bench.txt
-	$(GO) run ./cmd/benchreport -i .cache/bench.txt -o docs/PERFORMANCE.md
+	$(GO) run ./tools/benchreport -i .cache/bench.txt -o docs/PERFORMANCE.md
 
 .PHONY: clean
 clean: ## Remove build outputs, dev data and test artifacts.
