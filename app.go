@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"ctpdesk/handlers"
+	"ctpdesk/metrics"
 	"ctpdesk/static"
+	"ctpdesk/store"
 
 	"github.com/labstack/echo/v4"
 )
@@ -26,6 +28,10 @@ type app struct {
 	deps    handlers.Deps
 	authz   func(handlers.Route) []echo.MiddlewareFunc
 	closers []func() error
+	// metrics collects what /metrics exposes; every component reports into it.
+	metrics *metrics.Metrics
+	// db is the dashboard's own database (sessions, audit trail), opened by dashboardDB.
+	db *store.DB
 	// dev holds what the embedded components of `ctpdesk dev` hand each other (the sandbox's
 	// URL and key, the development IdP's issuer); nil under `ctpdesk serve`.
 	dev *devParts
@@ -88,6 +94,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) (err error) {
 			err = cerr
 		}
 	}()
+	if a.authz == nil {
+		// Without the guard no route would check who is asking: refuse to serve at all.
+		return errors.New("sign-in is not configured: refusing to serve unprotected routes")
+	}
+	if a.metrics == nil {
+		a.metrics = metrics.New(version, nil)
+	}
 	assets, err := static.Load("/static")
 	if err != nil {
 		return err
@@ -96,6 +109,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) (err error) {
 	a.deps.Assets = assets
 	a.deps.Version = version
 	a.deps.SecureTransport = a.cfg.PublicURL != nil && a.cfg.PublicURL.Scheme == "https"
+	a.deps.ObserveRequest = a.metrics.ObserveRequest
+	a.deps.Metrics = a.metrics.Handler()
+	a.deps.MetricsNetworks = a.cfg.MetricsNetworks
 	h := handlers.New(a.deps)
 
 	e := echo.New()

@@ -21,6 +21,7 @@ const (
 	ReasonUserInfo       = "userinfo_invalid"
 	ReasonNoRole         = "no_role"
 	ReasonSession        = "session_failed"
+	ReasonNotRecorded    = "audit_failed"
 )
 
 // ErrLoginRefused is what every *LoginError matches with errors.Is.
@@ -67,9 +68,11 @@ func (a *Authenticator) BeginLogin(w http.ResponseWriter, r *http.Request, retur
 
 // FinishLogin handles the provider's redirect back: the pre-login record is taken (single use),
 // the state compared in constant time, the code exchanged with the PKCE verifier, the ID token
-// verified, roles mapped, and a new session started. It returns the signed-in user and the
-// local path to go to. Every refusal is a *LoginError and leaves no session behind.
-func (a *Authenticator) FinishLogin(w http.ResponseWriter, r *http.Request) (User, string, error) {
+// verified, roles mapped, approve called, and a new session started. approve (which may be
+// nil) is where the caller writes the audit event: if it fails, no session is created. It
+// returns the signed-in user and the local path to go to. Every refusal is a *LoginError and
+// leaves no session behind.
+func (a *Authenticator) FinishLogin(w http.ResponseWriter, r *http.Request, approve func(User) error) (User, string, error) {
 	q := r.URL.Query()
 	p, err := a.Sessions.consumePreLogin(w, r)
 	if errors.Is(err, ErrNoPreLogin) {
@@ -101,6 +104,11 @@ func (a *Authenticator) FinishLogin(w http.ResponseWriter, r *http.Request) (Use
 	if len(u.Roles) == 0 {
 		// Deny by default: a verified person without a mapped group gets no session at all.
 		return User{}, "", &LoginError{Reason: ReasonNoRole, User: &u, Err: errors.New("no group maps to a role")}
+	}
+	if approve != nil {
+		if err := approve(u); err != nil {
+			return User{}, "", &LoginError{Reason: ReasonNotRecorded, User: &u, Err: err}
+		}
 	}
 	if _, err := a.Sessions.Start(w, r, u, rawID); err != nil {
 		return User{}, "", &LoginError{Reason: ReasonSession, User: &u, Err: err}

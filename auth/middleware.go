@@ -27,11 +27,10 @@ const (
 	EventAccessDenied   EventKind = "access.denied"
 )
 
-// Guard is the middleware that enforces sessions, the role policy and CSRF tokens. Build one
-// at start and install its three middlewares in this order: Session, Authorize, CSRF.
+// Guard is the middleware that enforces sessions, roles and CSRF tokens. Build one at start;
+// For gives each route its stack from the route's Access.
 type Guard struct {
 	Sessions *SessionStore
-	Policy   Policy
 	// LoginPath is where unauthenticated browsers are sent, normally "/login".
 	LoginPath string
 	// Record is told about expired sessions and refused access, for the audit trail. It
@@ -50,8 +49,15 @@ func SessionFrom(ctx context.Context) *Session {
 	return s
 }
 
+// For returns the middleware of one route, in order: load the session, enforce access, check
+// the CSRF token of state-changing requests. Every route gets all three, public ones included,
+// so a public page still knows who is signed in and a public POST still needs a token.
+func (g *Guard) For(method, path string, access Access) []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{g.Session(), g.Authorize(RouteKey(method, path), access), g.CSRF()}
+}
+
 // Session loads the request's session and puts it, the user and the CSRF token into the
-// request context. An expired session is audited and the request goes on as anonymous.
+// request context. An expired session is reported and the request goes on as anonymous.
 func (g *Guard) Session() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -77,14 +83,13 @@ func (g *Guard) Session() echo.MiddlewareFunc {
 	}
 }
 
-// Authorize enforces the policy. Public routes pass. Everyone else must be signed in (else
-// they are sent to the sign-in page, through HX-Redirect for htmx) and hold a role the route
-// allows (else 403, audited). A route missing from the policy never reaches its handler.
-func (g *Guard) Authorize() echo.MiddlewareFunc {
+// Authorize enforces access for the route named route. Public routes pass. Everyone else must
+// be signed in (else they are sent to the sign-in page, through HX-Redirect for htmx) and hold
+// a role the route allows (else 403, reported).
+func (g *Guard) Authorize(route string, access Access) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			access, known := g.Policy[RouteKey(c.Request().Method, c.Path())]
-			if known && access.Public {
+			if access.Public {
 				return next(c)
 			}
 			ctx := c.Request().Context()
@@ -95,11 +100,8 @@ func (g *Guard) Authorize() echo.MiddlewareFunc {
 			// Pages behind sign-in may show customer data; no browser or proxy may keep them,
 			// so Back after sign-out shows nothing.
 			c.Response().Header().Set("Cache-Control", "no-store")
-			if !known {
-				return echo.ErrNotFound
-			}
 			if !access.Allows(u.Roles) {
-				g.record(c, u, EventAccessDenied, map[string]string{"route": RouteKey(c.Request().Method, c.Path())})
+				g.record(c, u, EventAccessDenied, map[string]string{"route": route})
 				return &echo.HTTPError{Code: http.StatusForbidden, Message: "access denied", Internal: ErrForbidden}
 			}
 			return next(c)
@@ -109,16 +111,14 @@ func (g *Guard) Authorize() echo.MiddlewareFunc {
 
 // CSRF refuses a state-changing request unless it carries the session's token in the
 // X-CSRF-Token header (htmx) or the _csrf form field. Sec-Fetch-Site never vouches for a
-// request; a cross-site one is refused even with a token.
+// request; a cross-site one is refused even with a token. Without a session there is no token,
+// so every state-changing request of an anonymous browser is refused.
 func (g *Guard) CSRF() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			switch r.Method {
 			case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-				return next(c)
-			}
-			if g.Policy[RouteKey(r.Method, c.Path())].SkipCSRF {
 				return next(c)
 			}
 			token := r.Header.Get("X-CSRF-Token")

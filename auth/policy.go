@@ -2,18 +2,15 @@ package auth
 
 import "slices"
 
-// Access says who may reach one route.
+// Access says who may reach one route. The one table of routes and their access lives in
+// handlers/routes.go; the application turns each entry into an Access for Guard.For.
 type Access struct {
 	// Public routes are reachable without signing in: the sign-in pages, health checks and
 	// static files.
 	Public bool
 	// Roles may reach the route; a signed-in user needs at least one of them. Ignored for
-	// public routes.
+	// public routes. An empty list admits nobody: deny by default.
 	Roles []Role
-	// SkipCSRF exempts a state-changing public route from the CSRF check. Only POST /login uses
-	// it: no session exists yet to hold a token, and the attempt it starts is bound to the
-	// browser by the pre-login cookie and state, so forcing it achieves nothing.
-	SkipCSRF bool
 }
 
 // Allows reports whether a user with roles may reach the route.
@@ -29,10 +26,25 @@ func (a Access) Allows(roles []Role) bool {
 	return false
 }
 
-// Policy is the one table of who reaches which route, keyed by RouteKey. A route missing from
-// it is reachable by nobody.
-type Policy map[string]Access
+// ParseRoles turns role names into Roles, refusing names ctpdesk does not know so a typo in
+// the route table cannot silently lock a role out.
+func ParseRoles(names []string) ([]Role, error) {
+	out := make([]Role, 0, len(names))
+	for _, n := range names {
+		r := Role(n)
+		if !slices.Contains(AllRoles, r) {
+			return nil, &UnknownRoleError{Name: n}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
 
-// RouteKey is the Policy key of a route: its method and its path as registered with echo,
-// such as "GET /customers/:id".
+// UnknownRoleError names a role that is not agent, fraud or auditor.
+type UnknownRoleError struct{ Name string }
+
+func (e *UnknownRoleError) Error() string { return "auth: unknown role " + e.Name }
+
+// RouteKey names a route in logs and audit details: its method and its path as registered
+// with echo, such as "GET /customers/:id".
 func RouteKey(method, path string) string { return method + " " + path }

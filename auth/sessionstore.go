@@ -21,6 +21,11 @@ const (
 	DefaultMaxLifetime = 10 * time.Hour
 )
 
+// touchEvery limits how often a session's last activity is written: at most one write per
+// session per interval instead of one per request. The stored time can lag the real one by
+// this much, so a session may end up to touchEvery early, never late.
+const touchEvery = 15 * time.Second
+
 // ErrSessionGone is returned when a session row vanished between loading and saving, which
 // happens when the same session signs out in another tab.
 var ErrSessionGone = errors.New("auth: session no longer exists")
@@ -119,7 +124,8 @@ func (s *SessionStore) Get(r *http.Request, name string) (*sessions.Session, err
 // New loads the session named by the request's cookie. Without a cookie, with a malformed or
 // unknown id, it returns a new empty session and no error. A session past its idle or absolute
 // limit is deleted and reported as an *ExpiredError alongside a new empty session. A valid
-// session's last-seen time is moved to now, which is what keeps an active user signed in.
+// session's last-seen time is moved to now (at most every touchEvery), which is what keeps an
+// active user signed in.
 func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess := sessions.NewSession(s, name)
 	sess.Options = s.options()
@@ -159,9 +165,11 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 		}
 		return sess, &ExpiredError{User: d.User, Reason: reason}
 	}
-	if _, err := s.db.ExecContext(ctx, s.db.Rebind(
-		`UPDATE auth_sessions SET last_seen_at = ? WHERE id_hash = ?`), now.UnixMilli(), idHash); err != nil {
-		return sess, fmt.Errorf("auth: touch session: %w", err)
+	if now.Sub(time.UnixMilli(lastSeen)) >= touchEvery {
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind(
+			`UPDATE auth_sessions SET last_seen_at = ? WHERE id_hash = ?`), now.UnixMilli(), idHash); err != nil {
+			return sess, fmt.Errorf("auth: touch session: %w", err)
+		}
 	}
 	sess.ID = c.Value
 	sess.IsNew = false

@@ -15,4 +15,76 @@
       box.select();
     }
   });
+
+  // Idle-timeout warning. The server ends a session after data-idle-timeout seconds without a
+  // request; this only tells the user in time. Every htmx request counts as activity, as it
+  // does on the server. "Stay signed in" pings /auth/session; past the limit the page goes to
+  // the sign-in page so no customer data stays on screen.
+  function idleTimer() {
+    var idle = parseInt(document.body.getAttribute("data-idle-timeout"), 10);
+    var box = document.getElementById("idle-warning");
+    if (!idle || idle <= 0 || !box) return;
+    var warnBefore = Math.min(120, Math.floor(idle / 2));
+    var remainingEl = box.querySelector("[data-idle-remaining]");
+    var last = Date.now();
+
+    function activity() {
+      last = Date.now();
+      box.hidden = true;
+    }
+    function describe(seconds) {
+      if (seconds >= 90) return Math.round(seconds / 60) + " minutes";
+      if (seconds > 60) return "about a minute";
+      return seconds + " seconds";
+    }
+    function tick() {
+      var left = idle - Math.floor((Date.now() - last) / 1000);
+      if (left <= 0) {
+        window.location.assign("/login?expired=1");
+        return;
+      }
+      if (left <= warnBefore) {
+        if (remainingEl) remainingEl.textContent = describe(left);
+        if (box.hidden) {
+          box.hidden = false;
+          var stay = box.querySelector("[data-idle-stay]");
+          if (stay) stay.focus();
+        }
+      }
+    }
+    document.body.addEventListener("htmx:afterRequest", activity);
+    var stay = box.querySelector("[data-idle-stay]");
+    if (stay) {
+      stay.addEventListener("click", function () {
+        fetch("/auth/session", { credentials: "same-origin", headers: { "HX-Request": "true" } })
+          .then(function (resp) {
+            if (resp.status === 204) {
+              activity();
+            } else {
+              window.location.assign(resp.headers.get("HX-Redirect") || "/login?expired=1");
+            }
+          })
+          .catch(function () { /* the next tick retries the decision */ });
+      });
+    }
+    window.setInterval(tick, 1000);
+  }
+
+  // After sign-out the page links to the provider's own sign-out; follow it at once, replacing
+  // this page in the history so Back never returns to it.
+  function autoNavigate() {
+    var link = document.querySelector("a[data-auto-navigate]");
+    if (link && link.href) window.location.replace(link.href);
+  }
+
+  function start() {
+    idleTimer();
+    autoNavigate();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
 })();

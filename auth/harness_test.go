@@ -1,0 +1,176 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ctpdesk/store"
+)
+
+// testDB opens a fresh dashboard database: a SQLite file always, or a throwaway PostgreSQL
+// database when CTPDESK_TEST_POSTGRES_URL is set and postgres is asked for.
+func testDB(tb testing.TB, dialect store.Dialect) *store.DB {
+	tb.Helper()
+	ctx := context.Background()
+	if dialect == store.SQLite {
+		db, err := store.Open(ctx, "sqlite:"+filepath.Join(tb.TempDir(), "ctpdesk.db"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		return db
+	}
+	base := os.Getenv("CTPDESK_TEST_POSTGRES_URL")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("CTPDESK_TEST_POSTGRES_URL is not set and CI=true")
+		}
+		tb.Skip("CTPDESK_TEST_POSTGRES_URL not set")
+	}
+	admin, err := store.Open(ctx, base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	name := fmt.Sprintf("ctpdesk_auth_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		tb.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	db, err := store.Open(ctx, u.String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		db.Close()
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	})
+	return db
+}
+
+// harness is a relying party wired to a fake provider and a real database.
+type harness struct {
+	clock    *testClock
+	op       *fakeOP
+	db       *store.DB
+	sessions *SessionStore
+	auth     *Authenticator
+}
+
+func newHarness(tb testing.TB) *harness { return newHarnessOn(tb, store.SQLite) }
+
+func newHarnessOn(tb testing.TB, dialect store.Dialect) *harness {
+	tb.Helper()
+	clock := newTestClock()
+	op := newFakeOP(tb, clock)
+	db := testDB(tb, dialect)
+	sessions := NewSessionStore(db, SessionConfig{Secure: true, Now: clock.Now})
+	rp, err := NewRelyingParty(context.Background(), testRPConfig(op, clock))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &harness{clock: clock, op: op, db: db, sessions: sessions, auth: &Authenticator{RP: rp, Sessions: sessions}}
+}
+
+func testRPConfig(op *fakeOP, clock *testClock) RPConfig {
+	return RPConfig{
+		Issuer: op.issuer(), ClientID: op.clientID, ClientSecret: op.clientSecret,
+		RedirectURL: "https://ctpdesk.bank.example/auth/callback",
+		Roles: RoleMap{
+			RoleAgent: {"cs-agents"}, RoleFraud: {"fraud-analysts"}, RoleAuditor: {"it-audit"},
+		},
+		PostLogoutRedirectURL: "https://ctpdesk.bank.example/login",
+		HTTPClient:            &http.Client{Timeout: 5 * time.Second},
+		Now:                   clock.Now,
+	}
+}
+
+// begin starts a sign-in and returns the browser's cookies and the authorization URL.
+func (h *harness) begin(tb testing.TB) ([]*http.Cookie, string) {
+	tb.Helper()
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "https://ctpdesk.bank.example/login", nil)
+	authURL, err := h.auth.BeginLogin(w, r, "/customers")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return w.Result().Cookies(), authURL
+}
+
+// callback delivers the provider's redirect back to the RP with the given cookies.
+func (h *harness) callback(tb testing.TB, cookies []*http.Cookie, params url.Values) (*httptest.ResponseRecorder, User, error) {
+	tb.Helper()
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "https://ctpdesk.bank.example/auth/callback?"+params.Encode(), nil)
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	u, _, err := h.auth.FinishLogin(w, r, nil)
+	return w, u, err
+}
+
+// login runs a whole sign-in against the fake provider.
+func (h *harness) login(tb testing.TB) (*httptest.ResponseRecorder, User, error) {
+	tb.Helper()
+	cookies, authURL := h.begin(tb)
+	code, q := h.op.authorize(authURL)
+	return h.callback(tb, cookies, url.Values{"code": {code}, "state": {q.Get("state")}})
+}
+
+// sessionCookie returns the session cookie a response set, or nil.
+func (h *harness) sessionCookie(w *httptest.ResponseRecorder) *http.Cookie {
+	for _, c := range w.Result().Cookies() {
+		if c.Name == h.sessions.CookieName() && c.Value != "" {
+			return c
+		}
+	}
+	return nil
+}
+
+func (h *harness) rows(tb testing.TB, table string) int {
+	tb.Helper()
+	var n int
+	q := "SELECT COUNT(*) FROM auth_sessions"
+	if table == "auth_prelogins" {
+		q = "SELECT COUNT(*) FROM auth_prelogins"
+	}
+	if err := h.db.QueryRowContext(context.Background(), q).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// wantRefused checks that a sign-in was refused for reason and left no session anywhere.
+func (h *harness) wantRefused(tb testing.TB, w *httptest.ResponseRecorder, err error, reason string, detail string) {
+	tb.Helper()
+	var le *LoginError
+	if !errors.As(err, &le) || !errors.Is(err, ErrLoginRefused) {
+		tb.Fatalf("sign-in was not refused: err = %v", err)
+	}
+	if le.Reason != reason {
+		tb.Errorf("reason = %q, want %q (err %v)", le.Reason, reason, err)
+	}
+	if detail != "" && !strings.Contains(err.Error(), detail) {
+		tb.Errorf("error %q does not mention %q", err, detail)
+	}
+	if c := h.sessionCookie(w); c != nil {
+		tb.Errorf("refused sign-in set a session cookie %q", c.Name)
+	}
+	if n := h.rows(tb, "auth_sessions"); n != 0 {
+		tb.Errorf("refused sign-in left %d session rows", n)
+	}
+}

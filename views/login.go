@@ -1,0 +1,25 @@
+package views
+
+// LoginPage is the view model of the sign-in page.
+type LoginPage struct {
+	// StartURL begins the sign-in at the corporate provider, carrying where to return.
+	StartURL string
+	// Expired says the previous session ended through inactivity or its lifetime.
+	Expired bool
+	// SignedOut says the user has just signed out.
+	SignedOut bool
+}
+
+// SignInFailedPage is shown when the provider's answer was refused. Reason is a stable code
+// (such as "id_token_invalid") support can look up; it never holds token contents.
+type SignInFailedPage struct {
+	Status    int
+	Reason    string
+	RequestID string
+}
+
+// NoAccessPage is shown to a person the provider vouched for but who holds no ctpdesk role.
+type NoAccessPage struct {
+	Name      string
+	RequestID string
+}
