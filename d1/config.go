@@ -144,40 +144,40 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	c = c.WithDefaults()
 	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("d1: config: "+format, args...))
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	for _, u := range []struct{ name, value string }{{"AuthzURL", c.AuthzURL}, {"BankingURL", c.BankingURL}} {
 		if err := checkBaseURL(u.value); err != nil {
-			bad("%s: %v", u.name, err)
+			bad(u.name, "%v", err)
 		}
 	}
 	if !issuerIDPattern.MatchString(c.IssuerID) {
-		bad("IssuerID: must be exactly 10 characters of A-Z, a-z, 0-9, '_' or '-' (got %d characters)", len([]rune(c.IssuerID)))
+		bad("IssuerID", "must be exactly 10 characters of A-Z, a-z, 0-9, '_' or '-' (got %d characters)", len([]rune(c.IssuerID)))
 	}
 	if c.SigningKey == nil && c.SigningKeyFile == "" {
-		bad("SigningKeyFile: required (a PEM file holding the ES256 private key)")
+		bad("SigningKeyFile", "required (a PEM file holding the ES256 private key)")
 	}
 	if c.SigningKey == nil && c.SigningKeyFile != "" {
 		if _, err := LoadSigningKey(c.SigningKeyFile); err != nil {
-			bad("SigningKeyFile: %v", err)
+			bad("SigningKeyFile", "%v", err)
 		}
 	}
 	if c.SigningKey != nil && c.SigningKey.Curve != elliptic.P256() {
-		bad("SigningKey: must be a P-256 key for ES256")
+		bad("SigningKey", "must be a P-256 key for ES256")
 	}
 	if c.KeyID == "" || len(c.KeyID) > 256 {
-		bad("KeyID: required, at most 256 characters")
+		bad("KeyID", "required, at most 256 characters")
 	}
 	if (c.ClientCertFile == "") != (c.ClientKeyFile == "") {
-		bad("ClientCertFile and ClientKeyFile: set both or neither")
+		bad("ClientCertFile", "set ClientCertFile and ClientKeyFile together, or neither")
 	}
 	for _, f := range []struct{ name, path string }{{"ClientCertFile", c.ClientCertFile}, {"ClientKeyFile", c.ClientKeyFile}, {"CAFile", c.CAFile}} {
 		if f.path == "" {
 			continue
 		}
 		if _, err := os.Stat(f.path); err != nil {
-			bad("%s: %v", f.name, err)
+			bad(f.name, "%v", err)
 		}
 	}
 	positive := []struct {
@@ -191,26 +191,35 @@ func (c Config) Validate() error {
 	}
 	for _, p := range positive {
 		if p.d < 0 {
-			bad("%s: must not be negative", p.name)
+			bad(p.name, "must not be negative")
 		}
 	}
 	if c.AssertionLifetime > MaxAssertionLifetime {
-		bad("AssertionLifetime: at most %s (D1 rejects a later exp)", MaxAssertionLifetime)
+		bad("AssertionLifetime", "at most %s (D1 rejects a later exp)", MaxAssertionLifetime)
 	}
 	if c.MaxRetries > 2 {
-		bad("MaxRetries: at most 2")
+		bad("MaxRetries", "at most 2")
 	}
 	if c.RetryBudgetRatio < 0 || c.RetryBudgetRatio > 1 {
-		bad("RetryBudgetRatio: must be between 0 and 1")
+		bad("RetryBudgetRatio", "must be between 0 and 1")
 	}
 	if c.CacheSize < 0 {
-		bad("CacheSize: must not be negative")
+		bad("CacheSize", "must not be negative")
 	}
 	if c.MaxBodyBytes < 1024 {
-		bad("MaxBodyBytes: at least 1024")
+		bad("MaxBodyBytes", "at least 1024")
 	}
 	return errors.Join(errs...)
 }
+
+// ConfigError is one invalid Config field. Validate joins them with errors.Join, so callers
+// that load the fields from elsewhere (environment variables) can name their own source.
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return "d1: config: " + e.Field + ": " + e.Reason }
 
 // checkBaseURL accepts an absolute http(s) URL without query or fragment.
 func checkBaseURL(raw string) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // DecodeProfiles decodes a get-profiles 200 body. It tolerates unknown fields and enum values,
@@ -107,6 +108,13 @@ func scalarText(b []byte) (string, error) {
 	}
 	switch b[0] {
 	case '"':
+		// Fast path for the common case: no escapes and valid UTF-8 need no decoding. The
+		// outer decoder has already checked the value is a well-formed JSON string.
+		if len(b) >= 2 && b[len(b)-1] == '"' {
+			if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+				return string(inner), nil
+			}
+		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return "", &fieldError{kind: "broken string"}
@@ -181,6 +189,11 @@ func (p *wirePhones) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		for _, it := range items {
+			// One level only: a nested array is not a phone, and recursing into it would let a
+			// hostile body cost time quadratic in its nesting depth.
+			if it = bytes.TrimSpace(it); len(it) > 0 && it[0] == '[' {
+				return &fieldError{kind: "nested array"}
+			}
 			var one wirePhones
 			if err := one.UnmarshalJSON(it); err != nil {
 				return err

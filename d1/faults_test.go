@@ -1,0 +1,120 @@
+package d1_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"ctpdesk/d1"
+	"ctpdesk/d1/sandbox"
+)
+
+// TestFaults runs the client against every fault the sandbox can inject.
+func TestFaults(t *testing.T) {
+	type want struct {
+		kind     error
+		class    string
+		status   int
+		attempts int // sandbox profile requests for the consumer
+	}
+	cases := []struct {
+		name  string
+		fault sandbox.Fault
+		cfg   func(*d1.Config)
+		want  want
+	}{
+		{"500 retried twice then unavailable", sandbox.Fault{Status: 500}, nil,
+			want{d1.ErrUnavailable, d1.ClassUnavailable, 500, 3}},
+		{"503 once then success", sandbox.Fault{Status: 503, Times: 1}, nil,
+			want{nil, d1.ClassOK, 0, 2}},
+		{"429 with short Retry-After then success", sandbox.Fault{Status: 429, RetryAfter: time.Second, Times: 1}, nil,
+			want{nil, d1.ClassOK, 0, 2}},
+		{"429 with Retry-After beyond the cap is not retried", sandbox.Fault{Status: 429, RetryAfter: 30 * time.Second}, nil,
+			want{d1.ErrUnavailable, d1.ClassRateLimited, 429, 1}},
+		{"hang until the deadline", sandbox.Fault{Hang: true}, func(c *d1.Config) { c.Timeout = 300 * time.Millisecond },
+			want{d1.ErrUnavailable, d1.ClassTimeout, 0, 1}},
+		{"latency beyond the deadline", sandbox.Fault{Latency: 2 * time.Second}, func(c *d1.Config) { c.Timeout = 200 * time.Millisecond },
+			want{d1.ErrUnavailable, d1.ClassTimeout, 0, 1}},
+		{"latency within the deadline", sandbox.Fault{Latency: 50 * time.Millisecond, Jitter: 20 * time.Millisecond}, nil,
+			want{nil, d1.ClassOK, 0, 1}},
+		{"malformed JSON", sandbox.Fault{Malformed: true}, nil,
+			want{d1.ErrBadResponse, d1.ClassBadResponse, 200, 1}},
+		{"oversized body", sandbox.Fault{Oversized: true}, nil,
+			want{d1.ErrBadResponse, d1.ClassBadResponse, 200, 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{cfg: tc.cfg})
+			c := e.matchCustomer(t)
+			e.sb.SetConsumerFault(c.ConsumerID, tc.fault)
+			res, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{RequestID: "fault-test"})
+			if got := d1.ClassOf(err); got != tc.want.class {
+				t.Fatalf("class = %q (err %v), want %q", got, err, tc.want.class)
+			}
+			if tc.want.kind == nil {
+				if len(res.Profiles) == 0 {
+					t.Error("no profiles after recovery")
+				}
+			} else {
+				var de *d1.Error
+				if !errors.Is(err, tc.want.kind) || !errors.As(err, &de) {
+					t.Fatalf("err = %v, want %v", err, tc.want.kind)
+				}
+				if de.Status != tc.want.status || de.CorrelationID != "fault-test" {
+					t.Errorf("status = %d correlation = %q", de.Status, de.CorrelationID)
+				}
+			}
+			if got := e.sb.ProfileRequestsFor(c.ConsumerID); got != tc.want.attempts {
+				t.Errorf("sandbox saw %d requests, want %d", got, tc.want.attempts)
+			}
+		})
+	}
+}
+
+// TestTokenEndpointDown checks a failing token endpoint surfaces as ErrUnavailable from the
+// token operation without any profile request.
+func TestTokenEndpointDown(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.sb.SetFault(sandbox.Fault{TokenDown: true})
+	c := e.matchCustomer(t)
+	_, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{})
+	var de *d1.Error
+	if !errors.Is(err, d1.ErrUnavailable) || !errors.As(err, &de) || de.Op != "token" || de.Status != http.StatusServiceUnavailable {
+		t.Fatalf("err = %#v", err)
+	}
+	if n := e.sb.Stats().ProfileRequests; n != 0 {
+		t.Errorf("%d profile requests without a token", n)
+	}
+	e.sb.ClearFaults()
+	if _, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{}); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// TestTokenRejected checks a key D1 does not know ends as ErrUnauthorized.
+func TestTokenRejected(t *testing.T) {
+	e := newEnv(t, envOptions{cfg: func(c *d1.Config) { c.KeyID = "not-the-sandbox-key" }})
+	_, err := e.client.GetProfiles(context.Background(), e.matchCustomer(t).ConsumerID, d1.FetchOptions{})
+	var de *d1.Error
+	if !errors.Is(err, d1.ErrUnauthorized) || !errors.As(err, &de) || de.Status != 400 || de.Code != "FIELD_INVALID_VALUE" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestAbsentDirectory checks the "one directory absent" fault drops exactly that profile.
+func TestAbsentDirectory(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c, want := e.customerWhere(t, func(d sandbox.Derivation) bool {
+		return d.Kind == sandbox.KindMatch && len(d.Directories) == 2
+	})
+	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{AbsentDirectory: d1.DirectoryMastercard})
+	res, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Profiles) != 1 || res.Profiles[0].Directory != d1.DirectoryVisa || len(want) != 2 {
+		t.Fatalf("got %d profiles (%+v)", len(res.Profiles), res.Profiles)
+	}
+}
