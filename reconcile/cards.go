@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -341,18 +342,20 @@ func statusSynonyms(issuer string) []string {
 	return nil
 }
 
-// compareStatus compares the issuer's card status with a directory's. The two systems spell
-// their enums in different cases by design ("active" and "ACTIVE"), so a case difference alone is
-// a match, and a synonym is equivalent.
+// compareStatus compares the issuer's card status with a directory's. The two systems speak
+// different vocabularies by design ("active" and "ACTIVE", "blocked" and "SUSPENDED"), so the
+// same state in the other system's words is a match, not merely equivalent.
 func compareStatus(issuer, directory string) (Verdict, Reason) {
 	i, d := strings.ToUpper(strings.TrimSpace(issuer)), strings.ToUpper(strings.TrimSpace(directory))
-	if i == d {
+	if i == d || slices.Contains(statusSynonyms(strings.ToLower(i)), d) {
 		return Match, ReasonNone
 	}
-	for _, s := range statusSynonyms(strings.ToLower(i)) {
-		if s == d {
-			return Equivalent, ReasonFormat
-		}
-	}
 	return Differs, ReasonNone
+}
+
+// usableInDirectory reports whether a directory card in this state can still be used to pay:
+// anything but a state that mirrors the issuer's block, closure or expiry.
+func usableInDirectory(issuerStatus, directoryStatus string) bool {
+	v, _ := compareStatus(issuerStatus, directoryStatus)
+	return v != Match
 }

@@ -49,9 +49,9 @@ func Compare(rec issuerdb.Customer, res d1.Result, opts Options) Comparison {
 	return build(rec, cols, profiles)
 }
 
-// Unavailable is the comparison when D1 gave nothing usable: the issuer values stand, and every
+// CompareUnavailable is the comparison when D1 gave nothing usable: the issuer values stand, and every
 // directory cell says unavailable with the failure's class, time and correlation id.
-func Unavailable(rec issuerdb.Customer, f Failure, opts Options) Comparison {
+func CompareUnavailable(rec issuerdb.Customer, f Failure, opts Options) Comparison {
 	cols := directoryColumns(rec, nil, opts)
 	for i := range cols {
 		cols[i].State = StateUnavailable

@@ -128,7 +128,7 @@ func compareEmail(issuer, directory string) (Verdict, Reason) {
 	if a == b {
 		return Equivalent, ReasonWhitespace
 	}
-	if strings.ToLower(a) == strings.ToLower(b) {
+	if strings.EqualFold(a, b) {
 		return Equivalent, ReasonCase
 	}
 	return Differs, ReasonNone

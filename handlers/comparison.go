@@ -1,0 +1,199 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"ctpdesk/audit"
+	"ctpdesk/auth"
+	"ctpdesk/d1"
+	"ctpdesk/issuerdb"
+	"ctpdesk/reconcile"
+	"ctpdesk/views"
+
+	"github.com/labstack/echo/v4"
+)
+
+// ProfileFetcher is the D1 client as the comparison uses it: cached, coalesced, and able to
+// skip the cache for "Refresh from D1".
+type ProfileFetcher interface {
+	GetProfiles(ctx context.Context, consumerID string, opt d1.FetchOptions) (d1.Result, error)
+}
+
+// Refresh limits: a few forced refreshes per user per minute.
+const (
+	refreshLimit  = 3
+	refreshWindow = time.Minute
+)
+
+// errBadShow is returned for a show parameter other than "all" or "diff".
+var errBadShow = userError(http.StatusBadRequest, "Bad request", `The "show" parameter must be "all" or "diff".`)
+
+// errNotRecorded is returned when the audit trail refused the event: the data is not shown.
+var errNotRecorded = userError(http.StatusServiceUnavailable, "Not available right now",
+	"This access could not be recorded in the audit trail, so the data is not shown. Try again in a moment.")
+
+// comparisonInput is the parsed request of the comparison routes.
+type comparisonInput struct {
+	CustomerID string
+	DiffOnly   bool
+}
+
+// parseComparisonInput reads the customer id and the "show" choice. The choice comes from the
+// query string or the refresh form; failing both, from the page address htmx reports in
+// HX-Current-URL, so "show all" survives a reload of the customer page.
+func parseComparisonInput(c echo.Context) (comparisonInput, error) {
+	in := comparisonInput{CustomerID: c.Param("id"), DiffOnly: true}
+	show := c.QueryParam("show")
+	if show == "" && c.Request().Method == http.MethodPost {
+		show = c.FormValue("show")
+	}
+	if show == "" {
+		if u, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil && u.Path == "/customers/"+in.CustomerID {
+			if s := u.Query().Get("show"); s == "all" {
+				show = s
+			}
+		}
+	}
+	switch show {
+	case "", "diff":
+	case "all":
+		in.DiffOnly = false
+	default:
+		return in, errBadShow
+	}
+	return in, nil
+}
+
+// Comparison is GET /customers/:id/comparison: every directory's profile beside the issuer
+// record, as the htmx fragment, a page of its own, or JSON (masked the same way).
+func (h *Handler) Comparison(c echo.Context) error {
+	in, err := parseComparisonInput(c)
+	if err != nil {
+		return err
+	}
+	return h.serveComparison(c, in, false, "", http.StatusOK)
+}
+
+// RefreshComparison is POST /customers/:id/comparison/refresh ("Refresh from D1"): the same
+// answer, fetched from D1 past the cache. Over the per-user limit it answers 429 with the
+// cached comparison and a notice saying when to try again.
+func (h *Handler) RefreshComparison(c echo.Context) error {
+	in, err := parseComparisonInput(c)
+	if err != nil {
+		return err
+	}
+	u, _ := auth.UserFrom(c.Request().Context())
+	ok, wait := h.refreshes.allow(u.Issuer+"\x00"+u.Subject, h.now())
+	if !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		notice := "Refresh limit reached (" + strconv.Itoa(refreshLimit) + " a minute): showing the cached answer. Try again in " + strconv.Itoa(secs) + " s."
+		return h.serveComparison(c, in, false, notice, http.StatusTooManyRequests)
+	}
+	return h.serveComparison(c, in, true, "Refreshed from D1.", http.StatusOK)
+}
+
+// serveComparison runs the four steps: read the issuer record, ask D1, compare, record the
+// audit event, and only then render.
+func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool, notice string, status int) error {
+	varyOnFragment(c)
+	noStore(c)
+	ctx := c.Request().Context()
+	cust, err := h.customers.Get(ctx, in.CustomerID)
+	if err != nil {
+		return err
+	}
+	cmp, answered := h.compare(ctx, cust, fresh, requestID(c))
+	action := audit.ActionComparison
+	if fresh {
+		action = audit.ActionRefresh
+	}
+	if err := h.recordComparison(c, action, cust.ID, answered, cmp); err != nil {
+		Logger(ctx, h.log).Error("audit event not recorded; comparison withheld", "error", err.Error())
+		return errNotRecorded
+	}
+	u, _ := auth.UserFrom(ctx)
+	unmasked := u.Has(auth.RoleFraud)
+	if wantsJSON(c) {
+		return c.JSON(status, maskComparison(cmp, unmasked))
+	}
+	view := buildComparisonView(cmp, comparisonViewOptions{
+		DiffOnly: in.DiffOnly, Unmasked: unmasked, CSRFToken: auth.CSRFTokenFrom(ctx), Notice: notice,
+	})
+	if isHTMX(c) {
+		return render(c, status, views.Comparison(view))
+	}
+	b := h.base(c, "Click to Pay comparison")
+	b.Nav = "search"
+	return render(c, status, views.ComparisonFull(b, view))
+}
+
+// compare asks D1 and compares. A consumer D1 does not know is not enrolled anywhere; any other
+// failure makes every directory column unavailable while the issuer values still show. It also
+// returns whether D1 answered.
+func (h *Handler) compare(ctx context.Context, cust issuerdb.Customer, fresh bool, reqID string) (reconcile.Comparison, bool) {
+	now := h.now()
+	opts := reconcile.Options{Now: now}
+	if h.profiles == nil {
+		return reconcile.CompareUnavailable(cust, reconcile.Failure{Class: "not-configured", At: now}, opts), false
+	}
+	res, err := h.profiles.GetProfiles(ctx, cust.ConsumerID, d1.FetchOptions{Fresh: fresh, RequestID: reqID})
+	if err == nil {
+		return reconcile.Compare(cust, res, opts), true
+	}
+	var de *d1.Error
+	corr := ""
+	if errors.As(err, &de) {
+		corr = de.CorrelationID
+	}
+	if errors.Is(err, d1.ErrNotFound) {
+		return reconcile.Compare(cust, d1.Result{FetchedAt: now, CorrelationID: corr}, opts), true
+	}
+	Logger(ctx, h.log).Warn("d1 profiles unavailable", "class", d1.ClassOf(err), "correlation_id", corr)
+	return reconcile.CompareUnavailable(cust, reconcile.Failure{Class: d1.ClassOf(err), CorrelationID: corr, At: now}, opts), false
+}
+
+// recordComparison commits the audit event of a comparison: who saw which customer, and which
+// directories answered. Details hold directory names and states only, never field values.
+func (h *Handler) recordComparison(c echo.Context, action audit.Action, customerID string, answered bool, cmp reconcile.Comparison) error {
+	var reached, states []string
+	for _, col := range cmp.Columns {
+		dir := auditToken(col.Directory)
+		states = append(states, dir+"="+string(col.State))
+		if col.State != reconcile.StateUnavailable && !col.Stale {
+			reached = append(reached, dir)
+		}
+	}
+	details := map[string]string{
+		"directories_answered": strings.Join(reached, ","),
+		"directory_states":     strings.Join(states, ","),
+		"d1_answered":          strconv.FormatBool(answered),
+	}
+	if len(cmp.Columns) > 0 && cmp.Columns[0].CorrelationID != "" {
+		details["d1_correlation_id"] = auditToken(cmp.Columns[0].CorrelationID)
+	}
+	return h.record(c, action, audit.Success, customerID, details)
+}
+
+// auditToken keeps a value from D1 fit for the audit trail's details: the characters of an
+// identifier only ([A-Za-z0-9_-]), at most 64 of them. Directory names and correlation ids are
+// such identifiers unless D1 misbehaves, and a misbehaving D1 must not make the event unwritable.
+func auditToken(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() == 64 {
+			break
+		}
+		if r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
