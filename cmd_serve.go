@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"ctpdesk/metrics"
 )
 
 // runServe runs the dashboard in production. It refuses to start without every production
@@ -20,7 +22,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	a := &app{cfg: cfg, log: newLogger(env.stderr, cfg.LogLevel), env: env}
+	a := &app{cfg: cfg, log: newLogger(env.stderr, cfg.LogLevel), env: env, metrics: metrics.New(version, nil)}
 	a.onClose(func() error { ln.Close(); return nil })
+	// Sign-in is never optional in production: without it no route would be protected.
+	for _, step := range []func(context.Context) error{a.wireAudit, a.wireAuth, a.wireIssuer, a.wireD1} {
+		if err := step(ctx); err != nil {
+			a.close()
+			return err
+		}
+	}
 	return a.serve(ctx, ln)
 }

@@ -52,6 +52,14 @@ type Config struct {
 	DatabaseURL    Secret         // CTPDESK_DATABASE_URL: sessions, audit trail
 	IssuerDBURL    Secret         // CTPDESK_ISSUER_DATABASE_URL: the issuer's records (read-only)
 	ShutdownGrace  time.Duration  // CTPDESK_SHUTDOWN_GRACE
+	// MetricsNetworks may scrape /metrics without signing in (CTPDESK_METRICS_NETWORKS).
+	MetricsNetworks []netip.Prefix
+	OIDC            OIDCConfig    // CTPDESK_OIDC_*, CTPDESK_DEVIDP_* (config_auth.go)
+	Roles           RoleConfig    // CTPDESK_ROLE_*
+	Session         SessionConfig // CTPDESK_SESSION_*, CTPDESK_COOKIE_SECURE
+	Audit           AuditConfig   // CTPDESK_AUDIT_* (config_audit.go)
+	D1              D1Config      // CTPDESK_D1_*, CTPDESK_SANDBOX_* (config_d1.go)
+	Issuer          IssuerConfig  // CTPDESK_PHONE_REGION, CTPDESK_DEV_CUSTOMERS (config_issuer.go)
 }
 
 // LogValue prints the configuration without its secrets.
@@ -69,6 +77,13 @@ func (c Config) LogValue() slog.Value {
 		slog.String("data_dir", c.DataDir),
 		slog.String("database_url", redactURL(c.DatabaseURL.Reveal())),
 		slog.String("issuer_database_url", redactURL(c.IssuerDBURL.Reveal())),
+		slog.String("audit_retention", formatDays(c.Audit.Retention)),
+		slog.Int64("audit_checkpoint_every", c.Audit.CheckpointEvery),
+		slog.String("oidc_issuer", c.OIDC.Issuer),
+		slog.String("oidc_client_id", c.OIDC.ClientID),
+		slog.Bool("oidc_public_client", c.OIDC.ClientSecret == ""),
+		slog.String("session_idle", c.Session.Idle.String()),
+		slog.String("session_max", c.Session.Max.String()),
 	)
 }
 
@@ -99,10 +114,18 @@ func loadConfig(getenv func(string) string, mode Mode) (Config, error) {
 	c.PublicURL = r.url("CTPDESK_PUBLIC_URL", "")
 	c.LogLevel = r.logLevel("CTPDESK_LOG_LEVEL", slog.LevelInfo)
 	c.TrustedProxies = r.prefixes("CTPDESK_TRUSTED_PROXIES")
+	c.MetricsNetworks = r.prefixes("CTPDESK_METRICS_NETWORKS")
+	if r.getenv("CTPDESK_METRICS_NETWORKS") == "" {
+		c.MetricsNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
 	c.DataDir = r.str("CTPDESK_DATA_DIR", "data")
 	c.ShutdownGrace = r.duration("CTPDESK_SHUTDOWN_GRACE", 20*time.Second, time.Second, 5*time.Minute)
 	c.DatabaseURL = Secret(r.dbURL("CTPDESK_DATABASE_URL", ""))
 	c.IssuerDBURL = Secret(r.dbURL("CTPDESK_ISSUER_DATABASE_URL", ""))
+	loadAuthConfig(r, &c)
+	c.Audit = r.auditConfig(mode)
+	loadD1Config(r, &c)
+	c.Issuer = r.issuerConfig()
 
 	if mode == ModeServe {
 		r.require("CTPDESK_PUBLIC_URL")

@@ -30,6 +30,7 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"CTPDESK_LOG_LEVEL", "chatty"},
 		{"CTPDESK_TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"CTPDESK_TRUSTED_PROXIES", "10.0.0.1,garbage"},
+		{"CTPDESK_METRICS_NETWORKS", "loopback"},
 		{"CTPDESK_DATABASE_URL", "mysql://db"},
 		{"CTPDESK_ISSUER_DATABASE_URL", "sqlite:"},
 		{"CTPDESK_SHUTDOWN_GRACE", "forever"},

@@ -34,6 +34,9 @@ type Options struct {
 	CommitTimeout time.Duration
 	// StatusMaxAge is how long Status reuses a verification report (default 1 minute).
 	StatusMaxAge time.Duration
+	// StatusFullEvery is how often Status walks the whole chain instead of only the events
+	// added since its last check (default 1 hour).
+	StatusFullEvery time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives operational messages, never event contents (default slog.Default()).
@@ -86,6 +89,9 @@ func New(db *store.DB, opts Options) (*Trail, error) {
 	}
 	if opts.StatusMaxAge == 0 {
 		opts.StatusMaxAge = time.Minute
+	}
+	if opts.StatusFullEvery == 0 {
+		opts.StatusFullEvery = time.Hour
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"ctpdesk/audit"
+	"ctpdesk/auth"
 	"ctpdesk/issuerdb"
 	"ctpdesk/views"
 
@@ -23,6 +25,13 @@ type errorKind struct {
 // listed is a 500 with a generic message and the request id; the details go to the log only.
 var errorKinds = []errorKind{
 	{issuerdb.ErrNotFound, http.StatusNotFound, "Not found", "There is no customer with this id."},
+	{issuerdb.ErrInvalidQuery, http.StatusBadRequest, "Search not possible", "This search cannot be run: change the search text."},
+	{audit.ErrUnavailable, http.StatusServiceUnavailable, "Not available right now",
+		"This access could not be recorded in the audit trail, so the data is not shown. Try again in a moment."},
+	{audit.ErrBadFilter, http.StatusBadRequest, "Bad filter", "The audit trail cannot be filtered this way."},
+	{auth.ErrForbidden, http.StatusForbidden, "Access denied", "Your role does not give access to this page. The attempt was recorded."},
+	{auth.ErrCSRF, http.StatusForbidden, "Request refused",
+		"This request did not carry ctpdesk's security token, so nothing was changed. Reload the page and try again."},
 }
 
 // pageError is an error a handler returns when it already knows what the user should read.

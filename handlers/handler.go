@@ -5,6 +5,8 @@ package handlers
 
 import (
 	"log/slog"
+	"net/http"
+	"net/netip"
 	"time"
 
 	"ctpdesk/static"
@@ -31,6 +33,20 @@ type Deps struct {
 	BaseUser func(c echo.Context) (*views.UserView, string)
 	// ObserveRequest records each served request for /metrics; nil records nothing.
 	ObserveRequest func(method, route string, status int, d time.Duration)
+	// Metrics serves /metrics; MetricsNetworks are the networks it answers without sign-in.
+	Metrics         http.Handler
+	MetricsNetworks []netip.Prefix
+	// Customers is the issuer database: search and the issuer record.
+	Customers CustomerSearcher
+	// SignIn runs the OpenID Connect sign-in and sign-out (auth.Authenticator); see login.go.
+	SignIn SignIn
+	// Profiles is the D1 client: each directory's profile of a consumer (comparison.go).
+	Profiles ProfileFetcher
+	// Auditor commits the audit event of every data access before the data is sent
+	// (audit_record.go); without one, data routes answer 503.
+	Auditor Auditor
+	// AuditTrail is the trail as the auditors' pages read it (audit.go).
+	AuditTrail AuditTrail
 }
 
 // Handler serves every route of ctpdesk.
@@ -44,6 +60,17 @@ type Handler struct {
 	subject func(c echo.Context) string
 	user    func(c echo.Context) (*views.UserView, string)
 	observe func(method, route string, status int, d time.Duration)
+
+	metrics     http.Handler
+	metricsNets []netip.Prefix
+
+	customers CustomerSearcher
+	signIn    SignIn
+	profiles  ProfileFetcher
+	refreshes *refreshLimiter
+
+	auditor    Auditor
+	auditTrail AuditTrail
 }
 
 // New builds a Handler from its dependencies.
@@ -58,6 +85,17 @@ func New(d Deps) *Handler {
 		subject: d.Subject,
 		user:    d.BaseUser,
 		observe: d.ObserveRequest,
+
+		metrics:     d.Metrics,
+		metricsNets: d.MetricsNetworks,
+
+		customers: d.Customers,
+		signIn:    d.SignIn,
+		profiles:  d.Profiles,
+		refreshes: newRefreshLimiter(refreshLimit, refreshWindow),
+
+		auditor:    d.Auditor,
+		auditTrail: d.AuditTrail,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

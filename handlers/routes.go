@@ -31,6 +31,21 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodGet, Path: "/", Handler: h.Home, Public: true},
 		{Method: http.MethodGet, Path: "/healthz", Handler: h.Healthz, Public: true},
 		{Method: http.MethodGet, Path: "/readyz", Handler: h.Readyz, Public: true},
+		// Public in the table because scrapers do not sign in; the handler admits only the
+		// monitoring networks and auditors.
+		{Method: http.MethodGet, Path: "/metrics", Handler: h.Metrics, Public: true},
+		{Method: http.MethodGet, Path: "/login", Handler: h.Login, Public: true},
+		{Method: http.MethodGet, Path: "/auth/start", Handler: h.StartLogin, Public: true},
+		{Method: http.MethodGet, Path: "/auth/callback", Handler: h.Callback, Public: true},
+		{Method: http.MethodPost, Path: "/logout", Handler: h.Logout, Roles: []string{RoleAgent, RoleFraud, RoleAuditor}},
+		{Method: http.MethodGet, Path: "/auth/session", Handler: h.KeepAlive, Roles: []string{RoleAgent, RoleFraud, RoleAuditor}},
+		{Method: http.MethodGet, Path: "/customers", Handler: h.Customers, Roles: []string{RoleAgent, RoleFraud}},
+		{Method: http.MethodGet, Path: "/customers/:id", Handler: h.Customer, Roles: []string{RoleAgent, RoleFraud}},
+		{Method: http.MethodGet, Path: "/customers/:id/comparison", Handler: h.Comparison, Roles: []string{RoleAgent, RoleFraud}},
+		{Method: http.MethodPost, Path: "/customers/:id/comparison/refresh", Handler: h.RefreshComparison, Roles: []string{RoleAgent, RoleFraud}},
+		{Method: http.MethodPost, Path: "/customers/:id/reveal", Handler: h.Reveal, Roles: []string{RoleAgent}},
+		{Method: http.MethodGet, Path: "/audit", Handler: h.Audit, Roles: []string{RoleAuditor}},
+		{Method: http.MethodGet, Path: "/audit/export", Handler: h.AuditExport, Roles: []string{RoleAuditor}},
 	}
 }
 

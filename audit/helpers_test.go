@@ -1,0 +1,162 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"ctpdesk/store"
+)
+
+// mustKey returns a fresh random HMAC key; no key is ever kept in the repository.
+func mustKey(tb testing.TB) []byte {
+	tb.Helper()
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+// mustSQLite opens a migrated SQLite database in a fresh temporary directory.
+func mustSQLite(tb testing.TB) *store.DB {
+	tb.Helper()
+	return mustOpen(tb, "sqlite:"+filepath.Join(tb.TempDir(), "ctpdesk.db"))
+}
+
+func mustOpen(tb testing.TB, rawURL string) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), rawURL)
+	if err != nil {
+		tb.Fatalf("store.Open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// mustPostgresURL creates a uniquely named database on the server named by
+// CTPDESK_TEST_POSTGRES_URL, drops it when the test ends, and returns its URL. Without the
+// variable the test is skipped, or fails under CI=true.
+func mustPostgresURL(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv("CTPDESK_TEST_POSTGRES_URL")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("CTPDESK_TEST_POSTGRES_URL is not set and CI=true: PostgreSQL tests must run")
+		}
+		tb.Skip("CTPDESK_TEST_POSTGRES_URL not set")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { admin.Close() })
+	suffix := make([]byte, 6)
+	if _, err := rand.Read(suffix); err != nil {
+		tb.Fatal(err)
+	}
+	name := "ctpdesk_audit_test_" + hex.EncodeToString(suffix)
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("create database: %v", err)
+	}
+	tb.Cleanup(func() {
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			tb.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func mustPostgres(tb testing.TB) *store.DB {
+	tb.Helper()
+	return mustOpen(tb, mustPostgresURL(tb))
+}
+
+// dialects runs fn against SQLite and, when available, PostgreSQL.
+func dialects(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, mustSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, mustPostgres(t)) })
+}
+
+func mustTrail(tb testing.TB, db *store.DB, opts Options) *Trail {
+	tb.Helper()
+	if opts.Key == nil {
+		opts.Key = mustKey(tb)
+	}
+	tr, err := New(db, opts)
+	if err != nil {
+		tb.Fatalf("audit.New: %v", err)
+	}
+	tb.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+// sampleEvent is a synthetic customer view by a synthetic agent.
+func sampleEvent(i int) Event {
+	return Event{
+		Actor: Actor{
+			Issuer:  "https://idp.example.test",
+			Subject: fmt.Sprintf("agent-%d", i%7),
+			Name:    fmt.Sprintf("Agent %d", i%7),
+			Roles:   []string{"agent"},
+		},
+		Action:     ActionCustomerView,
+		Outcome:    Success,
+		CustomerID: fmt.Sprintf("C%06d", i%100),
+		Details:    map[string]string{"view": "record", "n": fmt.Sprint(i)},
+		ClientIP:   "192.0.2.10",
+		UserAgent:  "Mozilla/5.0 (test)",
+		RequestID:  fmt.Sprintf("req-%d", i),
+	}
+}
+
+// mustRecord appends n sample events one after the other.
+func mustRecord(tb testing.TB, tr *Trail, n int) {
+	tb.Helper()
+	for i := range n {
+		if err := tr.Record(context.Background(), sampleEvent(i)); err != nil {
+			tb.Fatalf("Record %d: %v", i, err)
+		}
+	}
+}
+
+func mustVerify(tb testing.TB, tr *Trail) VerifyReport {
+	tb.Helper()
+	r, err := tr.Verify(context.Background())
+	if err != nil {
+		tb.Fatalf("Verify: %v", err)
+	}
+	return r
+}
+
+func mustCount(tb testing.TB, db *store.DB) int64 {
+	tb.Helper()
+	var n int64
+	if err := db.QueryRow("SELECT COUNT(*) FROM audit_events").Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// fixedClock is a test clock that advances only when told.
+type fixedClock struct{ t time.Time }
+
+func (c *fixedClock) now() time.Time { return c.t }
+
+// openForChild opens the database in a child process, where there is no testing.TB.
+func openForChild(rawURL string) (*store.DB, error) {
+	return store.Open(context.Background(), rawURL)
+}

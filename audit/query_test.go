@@ -1,0 +1,162 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"ctpdesk/store"
+)
+
+// seedQuery stores 40 events, one a minute from base: actors agent-0..agent-3 in turn,
+// customers C0..C4 in turn, every fifth a failure, every third a search.
+func seedQuery(t *testing.T, db *store.DB, base time.Time) *Trail {
+	t.Helper()
+	tr := mustTrail(t, db, Options{})
+	for i := range 40 {
+		e := sampleEvent(i)
+		e.Time = base.Add(time.Duration(i) * time.Minute)
+		e.Actor.Subject, e.Actor.Name = fmt.Sprintf("agent-%d", i%4), fmt.Sprintf("Agent %d", i%4)
+		e.CustomerID = fmt.Sprintf("C%d", i%5)
+		if i%5 == 0 {
+			e.Outcome = Failure
+		}
+		if i%3 == 0 {
+			e.Action = ActionSearch
+		}
+		if err := tr.Record(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tr
+}
+
+func TestQueryFilters(t *testing.T) {
+	base := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	dialects(t, func(t *testing.T, db *store.DB) {
+		tr := seedQuery(t, db, base)
+		cases := []struct {
+			name   string
+			f      Filter
+			want   int
+			accept func(Event) bool
+		}{
+			{"all", Filter{Limit: 500}, 40, func(Event) bool { return true }},
+			{"actor subject", Filter{Actor: "agent-1"}, 10, func(e Event) bool { return e.Actor.Subject == "agent-1" }},
+			{"actor name", Filter{Actor: "Agent 2"}, 10, func(e Event) bool { return e.Actor.Name == "Agent 2" }},
+			{"customer", Filter{CustomerID: "C3"}, 8, func(e Event) bool { return e.CustomerID == "C3" }},
+			{"action", Filter{Action: ActionSearch}, 14, func(e Event) bool { return e.Action == ActionSearch }},
+			{"outcome", Filter{Outcome: Failure}, 8, func(e Event) bool { return e.Outcome == Failure }},
+			{"time range", Filter{From: base.Add(10 * time.Minute), To: base.Add(20 * time.Minute)}, 10,
+				func(e Event) bool {
+					return !e.Time.Before(base.Add(10*time.Minute)) && e.Time.Before(base.Add(20*time.Minute))
+				}},
+			{"combined", Filter{CustomerID: "C0", Outcome: Failure}, 8, func(e Event) bool { return e.CustomerID == "C0" }},
+			{"nothing", Filter{CustomerID: "C404"}, 0, nil},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				page, err := tr.Query(context.Background(), tc.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page.Events) != tc.want {
+					t.Fatalf("%d events, want %d", len(page.Events), tc.want)
+				}
+				for i, e := range page.Events {
+					if !tc.accept(e) {
+						t.Errorf("event %d does not match the filter: %+v", e.Seq, e)
+					}
+					if i > 0 && e.Seq >= page.Events[i-1].Seq {
+						t.Errorf("not newest first: %d after %d", e.Seq, page.Events[i-1].Seq)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestQueryKeysetPagination(t *testing.T) {
+	tr := seedQuery(t, mustSQLite(t), time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	seen := map[int64]bool{}
+	f := Filter{Limit: 7}
+	pages := 0
+	for {
+		page, err := tr.Query(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, e := range page.Events {
+			if seen[e.Seq] {
+				t.Fatalf("seq %d on two pages", e.Seq)
+			}
+			seen[e.Seq] = true
+		}
+		if page.NextBefore == 0 {
+			break
+		}
+		f.Before = page.NextBefore
+	}
+	if len(seen) != 40 || pages != 6 {
+		t.Fatalf("%d events over %d pages, want 40 over 6", len(seen), pages)
+	}
+}
+
+func TestQueryRejectsBadFilters(t *testing.T) {
+	tr := mustTrail(t, mustSQLite(t), Options{})
+	now := time.Now()
+	for name, f := range map[string]Filter{
+		"action":   {Action: "drop table"},
+		"outcome":  {Outcome: "x"},
+		"range":    {From: now, To: now.Add(-time.Hour)},
+		"empty":    {From: now, To: now},
+		"cursor":   {Before: -1},
+		"limit":    {Limit: -5},
+		"too long": {Actor: string(make([]byte, 1000))},
+	} {
+		if _, err := tr.Query(context.Background(), f); !errors.Is(err, ErrBadFilter) {
+			t.Errorf("%s: Query = %v, want ErrBadFilter", name, err)
+		}
+	}
+	page, err := tr.Query(context.Background(), Filter{Limit: 1 << 30})
+	if err != nil || len(page.Events) != 0 {
+		t.Errorf("a huge limit must be capped, not fail: %v", err)
+	}
+}
+
+func TestExportCSV(t *testing.T) {
+	db := mustSQLite(t)
+	tr := seedQuery(t, db, time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	e := sampleEvent(99)
+	e.UserAgent = "=HYPERLINK(\"http://evil.test\")"
+	e.CustomerID = "C3"
+	if err := tr.Record(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	n, err := tr.ExportCSV(context.Background(), &buf, Filter{CustomerID: "C3", Limit: 1, Before: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 9 || len(rows) != 10 {
+		t.Fatalf("exported %d rows (%d lines), want 9 rows and a header", n, len(rows))
+	}
+	if fmt.Sprint(rows[0]) != fmt.Sprint(CSVHeader) {
+		t.Errorf("header = %v", rows[0])
+	}
+	if got := rows[1][11]; got != "'=HYPERLINK(\"http://evil.test\")" {
+		t.Errorf("user agent cell = %q, want the formula defused", got)
+	}
+	if got := rows[1][8]; got != "C3" {
+		t.Errorf("customer cell = %q", got)
+	}
+}

@@ -1,0 +1,235 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"ctpdesk/audit"
+	"ctpdesk/d1"
+	"ctpdesk/issuerdb"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+)
+
+// revealProfiles is a ProfileFetcher made of a function.
+type revealProfiles func(ctx context.Context, consumerID string, opt d1.FetchOptions) (d1.Result, error)
+
+func (f revealProfiles) GetProfiles(ctx context.Context, consumerID string, opt d1.FetchOptions) (d1.Result, error) {
+	return f(ctx, consumerID, opt)
+}
+
+func mustCustomer(t *testing.T, f *trailFixture) issuerdb.Customer {
+	t.Helper()
+	c, err := f.issuer.Get(context.Background(), f.customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Phone == "" || c.Email == "" {
+		t.Fatalf("customer %s has no phone or email to reveal", c.ID)
+	}
+	return c
+}
+
+func revealForm(field, source, reason, text string) url.Values {
+	return url.Values{"field": {field}, "source": {source}, "reason": {reason}, "reason_text": {text}, "masked": {"+44 •••• ••0123"}}
+}
+
+func TestRevealIssuerPhone(t *testing.T) {
+	f := newTrailFixture(t, nil)
+	cust := mustCustomer(t, f)
+	w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("phone", "issuer", "customer_verified", ""), "HX-Request", "true")
+	if w.Code != http.StatusOK {
+		t.Fatalf("reveal: %d %s", w.Code, w.Body)
+	}
+	if w.Header().Get("Cache-Control") != "no-store" {
+		t.Error("a revealed value may be cached")
+	}
+	doc := mustDoc(t, w)
+	if got := doc.Find(`[data-testid="revealed-value"]`).Text(); got != cust.Phone {
+		t.Fatalf("revealed %q, want %q", got, cust.Phone)
+	}
+	if doc.Find("html").Length() != 0 && strings.Contains(w.Body.String(), "<html") {
+		t.Error("an htmx reveal answered a whole page")
+	}
+	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	if len(evs) != 1 {
+		t.Fatalf("%d reveal events, want 1", len(evs))
+	}
+	want := map[string]string{"field": "phone", "source": "issuer", "reason": "customer_verified"}
+	e := evs[0]
+	if e.CustomerID != f.customer || e.Actor.Subject != "sub-agent" || e.Outcome != audit.Success || len(e.Details) != 3 ||
+		e.Details["field"] != want["field"] || e.Details["source"] != want["source"] || e.Details["reason"] != want["reason"] {
+		t.Fatalf("reveal event = %+v", e)
+	}
+}
+
+func TestRevealOtherReasonNeedsText(t *testing.T) {
+	f := newTrailFixture(t, nil)
+	cust := mustCustomer(t, f)
+	form := revealForm("email", "issuer", "other", "  ")
+	form.Set("place", "record")
+	w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form, "HX-Request", "true")
+	if w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("other without text: %d", w.Code)
+	}
+	doc := mustDoc(t, w)
+	if id, _ := doc.Find(`[data-testid="reveal-field"]`).Attr("id"); id != "reveal-record-issuer-email" {
+		t.Errorf("the refused control came back as #%s, not under the id htmx swaps", id)
+	}
+	if doc.Find(`[data-testid="reveal-error"]`).Length() != 1 || doc.Find(`[data-testid="reveal-form"]`).Length() != 1 {
+		t.Errorf("the refused form does not come back with its error:\n%s", w.Body)
+	}
+	if _, checked := doc.Find(`[data-testid="reveal-reason-other"]`).Attr("checked"); !checked {
+		t.Errorf("the chosen reason is not kept")
+	}
+	if _, open := doc.Find("details.reveal").Attr("open"); !open {
+		t.Errorf("the refused form is folded away")
+	}
+	if strings.Contains(w.Body.String(), cust.Email) {
+		t.Fatal("a refused reveal shows the value")
+	}
+	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal})); n != 0 {
+		t.Fatalf("%d reveal events for a refused form", n)
+	}
+
+	w = f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "issuer", "other", "callback requested, ticket 88 (jane@example.test)"))
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), cust.Email) {
+		t.Fatalf("other with text: %d", w.Code)
+	}
+	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	if len(evs) != 1 || evs[0].Details["reason_text"] != audit.RedactedValue {
+		t.Fatalf("free text holding an email must be stored redacted: %+v", evs)
+	}
+}
+
+func TestRevealRefusesBadInput(t *testing.T) {
+	f := newTrailFixture(t, nil)
+	cust := mustCustomer(t, f)
+	cases := map[string]url.Values{
+		"unknown field":  revealForm("name", "issuer", "dispute", ""),
+		"card field":     revealForm("card:1:pan", "issuer", "dispute", ""),
+		"bad source":     revealForm("email", "visa; drop", "dispute", ""),
+		"no reason":      revealForm("email", "issuer", "", ""),
+		"unknown reason": revealForm("email", "issuer", "curiosity", ""),
+		"long text":      revealForm("email", "issuer", "other", strings.Repeat("x", 201)),
+		"control text":   revealForm("email", "issuer", "other", "a\x00b"),
+		"bad utf8 text":  revealForm("email", "issuer", "other", "\xff\xfe"),
+	}
+	for name, form := range cases {
+		for _, htmx := range []bool{false, true} {
+			var hdr []string
+			if htmx {
+				hdr = []string{"HX-Request", "true"}
+			}
+			w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form, hdr...)
+			if w.Code != http.StatusUnprocessableEntity {
+				t.Errorf("%s (htmx %v): %d, want 422", name, htmx, w.Code)
+			}
+			if strings.Contains(w.Body.String(), cust.Email) || strings.Contains(w.Body.String(), cust.Phone) {
+				t.Errorf("%s: the refusal shows contact data", name)
+			}
+		}
+	}
+	if w := f.post(RoleAgent, "/customers/CU99999999/reveal", revealForm("email", "issuer", "dispute", "")); w.Code != http.StatusNotFound {
+		t.Errorf("unknown customer: %d, want 404", w.Code)
+	}
+	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "VISA", "dispute", "")); w.Code != http.StatusNotFound {
+		t.Errorf("directory without a D1 client: %d, want 404", w.Code)
+	}
+	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal})); n != 0 {
+		t.Fatalf("%d reveal events for refused requests", n)
+	}
+}
+
+func TestRevealNeedsCSRFAndTheAgentRole(t *testing.T) {
+	f := newTrailFixture(t, nil)
+	cust := mustCustomer(t, f)
+	form := revealForm("phone", "issuer", "dispute", "")
+	form.Set("_csrf", "forged")
+	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form); w.Code != http.StatusForbidden || strings.Contains(w.Body.String(), cust.Phone) {
+		t.Errorf("forged CSRF token: %d", w.Code)
+	}
+	form.Set("_csrf", f.tokens[RoleFraud])
+	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form); w.Code != http.StatusForbidden {
+		t.Errorf("another session's CSRF token: %d", w.Code)
+	}
+	for _, who := range []string{RoleFraud, RoleAuditor, "anonymous"} {
+		w := f.post(who, "/customers/"+f.customer+"/reveal", revealForm("phone", "issuer", "dispute", ""))
+		if w.Code == http.StatusOK || strings.Contains(w.Body.String(), cust.Phone) {
+			t.Errorf("%s reached the reveal: %d", who, w.Code)
+		}
+	}
+	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal})); n != 0 {
+		t.Fatalf("%d reveal events for refused requests", n)
+	}
+}
+
+// TestRevealFailsClosed: when the event cannot be committed the value is not sent.
+func TestRevealFailsClosed(t *testing.T) {
+	f := newTrailFixture(t, nil)
+	cust := mustCustomer(t, f)
+	f.trail.Close()
+	for _, hdr := range [][]string{nil, {"HX-Request", "true"}, {"Accept", "application/json"}} {
+		w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("phone", "issuer", "dispute", ""), hdr...)
+		if w.Code != http.StatusServiceUnavailable {
+			t.Errorf("%v: status %d, want 503", hdr, w.Code)
+		}
+		for _, secret := range []string{cust.Phone, cust.Email, cust.LastName} {
+			if strings.Contains(w.Body.String(), secret) {
+				t.Errorf("%v: the 503 answer holds customer data %q", hdr, secret)
+			}
+		}
+	}
+}
+
+func TestRevealDirectoryValues(t *testing.T) {
+	var asked string
+	profiles := revealProfiles(func(_ context.Context, consumerID string, _ d1.FetchOptions) (d1.Result, error) {
+		asked = consumerID
+		return d1.Result{Profiles: []d1.Profile{{
+			Directory: "VISA",
+			Consumer: d1.Consumer{Emails: []string{"a.one@example.test", "a.two@example.test"},
+				Phones: []d1.Phone{{CountryCode: "44", Number: "7700900123"}}},
+		}}}, nil
+	})
+	f := newTrailFixture(t, func(d *Deps) { d.Profiles = profiles })
+	cust := mustCustomer(t, f)
+	w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "VISA", "fraud_check", ""), "HX-Request", "true")
+	if w.Code != http.StatusOK {
+		t.Fatalf("directory reveal: %d %s", w.Code, w.Body)
+	}
+	var got []string
+	mustDoc(t, w).Find(`[data-testid="revealed-value"]`).Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
+	if strings.Join(got, ",") != "a.one@example.test,a.two@example.test" || asked != cust.ConsumerID {
+		t.Fatalf("revealed %v for consumer %q", got, asked)
+	}
+	w = f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("phone", "VISA", "fraud_check", ""), "Accept", "application/json")
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"+44 7700900123"`) {
+		t.Fatalf("directory phone as JSON: %d %s", w.Code, w.Body)
+	}
+	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "MASTERCARD", "dispute", "")); w.Code != http.StatusNotFound {
+		t.Errorf("a directory without a profile: %d, want 404", w.Code)
+	}
+	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	if len(evs) != 2 || evs[1].Details["source"] != "VISA" || evs[1].Details["field"] != "email" {
+		t.Fatalf("reveal events = %+v", evs)
+	}
+}
+
+func TestRevealFormIDs(t *testing.T) {
+	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
+	for _, tc := range []struct{ place, source, field, want string }{
+		{"record", "issuer", "phone", "reveal-record-issuer-phone"},
+		{"comparison", "VISA", "email", "reveal-comparison-visa-email"},
+		{`"><x`, "issuer", "email", "reveal-page-issuer-email"},
+	} {
+		if got := RevealForm(c, tc.place, "CU1", tc.source, tc.field, "m").ID; got != tc.want {
+			t.Errorf("RevealForm(%q, %q, %q).ID = %q, want %q", tc.place, tc.source, tc.field, got, tc.want)
+		}
+	}
+}
