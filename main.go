@@ -47,11 +47,12 @@ type environment struct {
 // commands lists every subcommand that works today; --help prints them.
 func commands() map[string]command {
 	return map[string]command{
-		"dev":     {summary: "run the whole dashboard with everything embedded (what `make run` does)", run: runDev},
-		"serve":   {summary: "run the dashboard in production against real OIDC, D1 and databases", run: runServe},
-		"seed":    {summary: "write a deterministic synthetic customer portfolio into an empty issuer database", run: runSeed},
-		"audit":   {summary: "verify the audit trail's hash chain (audit verify) or apply retention (audit purge)", run: runAudit},
-		"sandbox": {summary: "run the D1 sandbox alone (token + get profiles, with fault injection)", run: runSandbox},
+		"dev":      {summary: "run the whole dashboard with everything embedded (what `make run` does)", run: runDev},
+		"serve":    {summary: "run the dashboard in production against real OIDC, D1 and databases", run: runServe},
+		"seed":     {summary: "write a deterministic synthetic customer portfolio into an empty issuer database", run: runSeed},
+		"audit":    {summary: "verify the audit trail's hash chain (audit verify) or apply retention (audit purge)", run: runAudit},
+		"sandbox":  {summary: "run the D1 sandbox alone (token + get profiles, with fault injection)", run: runSandbox},
+		"loadtest": {summary: "run the whole dev dashboard in-process under a bounded loopback load and check it", run: runLoadtest},
 	}
 }
 

@@ -67,7 +67,8 @@ type Customer struct {
 	Status     CustomerStatus
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	// Cards is filled by Get; search results carry a short summary instead.
+	// Cards are the customer's cards in the issuer's order; Get, CustomerByConsumerID,
+	// Search and the generator all fill them.
 	Cards []Card
 }
 

@@ -22,7 +22,9 @@ type culture struct {
 type city struct{ Name, Region string }
 
 // mobileRange is a block of mobile numbers: the country calling code, the leading digits of
-// the national number and how many random digits follow.
+// the national number and how many random digits follow. Every block was chosen so that each
+// number in it is a valid mobile number of its country for nyaruka/phonenumbers, which
+// TestGeneratedPortfolioIsRealistic checks for every generated customer.
 type mobileRange struct {
 	CC     string
 	Prefix string
@@ -42,7 +44,7 @@ var cultures = []culture{
 			{"Bristol", "Bristol"}, {"Edinburgh", "Scotland"}, {"Cardiff", "Wales"}, {"York", "North Yorkshire"}},
 		Streets: []string{"High Street", "Station Road", "Church Lane", "Victoria Road", "Mill Lane", "Park Avenue"},
 		Postal:  "AA9 9AA",
-		Mobile:  []mobileRange{{"44", "7700", 6}, {"44", "7911", 6}, {"44", "7400", 6}, {"44", "7823", 6}},
+		Mobile:  []mobileRange{{"44", "7400", 6}, {"44", "7823", 6}, {"44", "7960", 6}, {"44", "7502", 6}},
 		Domains: []string{"example.co.uk", "mail.example.com", "example.com"},
 	},
 	{
@@ -67,7 +69,7 @@ var cultures = []culture{
 			{"Nantes", "Pays de la Loire"}, {"Besançon", "Bourgogne-Franche-Comté"}},
 		Streets: []string{"rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Pasteur"},
 		Postal:  "99999",
-		Mobile:  []mobileRange{{"33", "6", 8}, {"33", "75", 7}},
+		Mobile:  []mobileRange{{"33", "61", 7}, {"33", "66", 7}, {"33", "77", 7}},
 		Domains: []string{"example.fr", "courriel.example"},
 	},
 	{
@@ -141,7 +143,7 @@ var cultures = []culture{
 		Streets:     []string{"Storgata", "Kirkegata", "Bryggen", "Strandveien"},
 		StreetFirst: true,
 		Postal:      "9999",
-		Mobile:      []mobileRange{{"47", "4", 7}, {"47", "9", 7}},
+		Mobile:      []mobileRange{{"47", "41", 6}, {"47", "9", 7}},
 		Domains:     []string{"example.no", "post.example"},
 	},
 	{

@@ -31,8 +31,10 @@ CREATE TABLE customers (
     short_key        TEXT COLLATE "C" NOT NULL
 );
 
+-- Card ids are random: their unique index is built after the load (next migration), where
+-- maintaining it row by row would cost a random B-tree insert per card.
 CREATE TABLE cards (
-    id               TEXT COLLATE "C" PRIMARY KEY,
+    id               TEXT COLLATE "C" NOT NULL,
     customer_id      TEXT COLLATE "C" NOT NULL REFERENCES customers (id),
     position         INTEGER NOT NULL,
     scheme           TEXT NOT NULL,

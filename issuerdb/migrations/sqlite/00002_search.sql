@@ -6,6 +6,7 @@ CREATE INDEX customers_email ON customers (email_lower, id);
 CREATE INDEX customers_phone ON customers (phone, id);
 CREATE INDEX customers_name_key ON customers (name_key, sort_name, id);
 CREATE INDEX customers_short_key ON customers (short_key, sort_name, id);
+CREATE UNIQUE INDEX cards_id ON cards (id);
 CREATE INDEX cards_customer ON cards (customer_id, position);
 CREATE INDEX cards_last4 ON cards (last4, customer_id);
 
@@ -26,6 +27,7 @@ DROP TABLE customer_fts;
 DROP TABLE name_order;
 DROP INDEX cards_last4;
 DROP INDEX cards_customer;
+DROP INDEX cards_id;
 DROP INDEX customers_short_key;
 DROP INDEX customers_name_key;
 DROP INDEX customers_phone;

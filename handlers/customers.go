@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"ctpdesk/audit"
+	"ctpdesk/auth"
+	"ctpdesk/issuerdb"
+	"ctpdesk/views"
+
+	"github.com/labstack/echo/v4"
+)
+
+// CustomerSearcher is the issuer database as the customer pages use it.
+type CustomerSearcher interface {
+	Search(ctx context.Context, q issuerdb.Query) (issuerdb.Page, error)
+	Get(ctx context.Context, id string) (issuerdb.Customer, error)
+}
+
+// seesUnmasked says the signed-in user's role sees contact data whole (fraud analysts).
+func seesUnmasked(c echo.Context) bool {
+	u, _ := auth.UserFrom(c.Request().Context())
+	return u.Has(auth.RoleFraud)
+}
+
+// searchInput is the parsed query string of GET /customers.
+type searchInput struct {
+	Query string
+	After string
+	Limit int
+}
+
+// errBadLimit is returned for a limit parameter that is not a number from 1 to MaxLimit.
+var errBadLimit = userError(http.StatusBadRequest, "Bad request",
+	"The limit must be a whole number from 1 to "+strconv.Itoa(issuerdb.MaxLimit)+".")
+
+func parseSearchInput(c echo.Context) (searchInput, error) {
+	in := searchInput{Query: c.QueryParam("q"), After: c.QueryParam("after")}
+	if raw := c.QueryParam("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > issuerdb.MaxLimit {
+			return in, errBadLimit
+		}
+		in.Limit = n
+	}
+	return in, nil
+}
+
+// Customers is the search page (GET /customers?q=…): the full page, the results fragment for
+// htmx requests, or JSON. Without q it shows the empty search box. A query that cannot be
+// searched answers 400 with the reason in the page's usual place. Each search is recorded in
+// the audit trail before any result is sent.
+func (h *Handler) Customers(c echo.Context) error {
+	varyOnFragment(c)
+	noStore(c)
+	in, err := parseSearchInput(c)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	var page issuerdb.Page
+	if in.Query != "" {
+		ctx := c.Request().Context()
+		page, err = h.customers.Search(ctx, issuerdb.Query{Text: in.Query, After: in.After, Limit: in.Limit})
+		var qe *issuerdb.QueryError
+		switch {
+		case errors.As(err, &qe):
+			status = http.StatusBadRequest
+		case err != nil:
+			return err
+		}
+		// The trail gets the kind and the number of rows, never the query text: it may be an
+		// email or a phone number.
+		outcome, details := audit.Success, map[string]string{"kind": string(page.Kind), "results": strconv.Itoa(len(page.Customers))}
+		if qe != nil {
+			outcome, details = audit.Failure, map[string]string{"reason": "invalid_query"}
+		}
+		if err := h.record(c, audit.ActionSearch, outcome, "", details); err != nil {
+			return err
+		}
+	}
+	// Contact data is masked for everyone but fraud analysts; agents reveal a field with a
+	// reason on the customer page.
+	view := searchView(in, page, err, seesUnmasked(c))
+	switch {
+	case wantsJSON(c):
+		return c.JSON(status, view)
+	case isHTMX(c):
+		return render(c, status, views.SearchResultsFragment(view))
+	}
+	b := h.base(c, "Find a customer")
+	b.Nav = "search"
+	return render(c, status, views.Search(b, view))
+}
+
+// Customer is the issuer half of the customer page (GET /customers/:id); the comparison
+// beside it is loaded by htmx from /customers/:id/comparison. An unknown id is a 404. The
+// view is recorded in the audit trail before the record is sent.
+func (h *Handler) Customer(c echo.Context) error {
+	varyOnFragment(c)
+	noStore(c)
+	cust, err := h.customers.Get(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, issuerdb.ErrNotFound) {
+		if rerr := h.record(c, audit.ActionCustomerView, audit.Failure, "", map[string]string{"reason": "not_found"}); rerr != nil {
+			return rerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.record(c, audit.ActionCustomerView, audit.Success, cust.ID, nil); err != nil {
+		return err
+	}
+	view := customerView(cust, seesUnmasked(c))
+	if wantsJSON(c) {
+		return c.JSON(http.StatusOK, view)
+	}
+	b := h.base(c, view.Name)
+	b.Nav = "search"
+	return render(c, http.StatusOK, views.Customer(b, view))
+}

@@ -1,0 +1,123 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"ctpdesk/issuerdb"
+	"ctpdesk/mask"
+	"ctpdesk/views"
+)
+
+// kindLabels say in the page's words what a query was understood as.
+var kindLabels = map[issuerdb.Kind]string{
+	issuerdb.KindEmail:      "email",
+	issuerdb.KindPhone:      "phone number",
+	issuerdb.KindLast4:      "card last 4",
+	issuerdb.KindLast4Name:  "card last 4 and name",
+	issuerdb.KindCustomerID: "customer id",
+	issuerdb.KindConsumerID: "D1 consumer id",
+	issuerdb.KindName:       "name",
+}
+
+// searchView builds the search page's view model. searchErr is the query's QueryError, if
+// any; reveal shows contact data unmasked (for roles allowed to see it).
+func searchView(in searchInput, page issuerdb.Page, searchErr error, reveal bool) views.SearchResults {
+	v := views.SearchResults{Query: in.Query, Rows: []views.SearchRow{}}
+	var qe *issuerdb.QueryError
+	if errors.As(searchErr, &qe) {
+		v.Message = qe.Message
+		return v
+	}
+	if in.Query == "" {
+		return v
+	}
+	v.Kind, v.KindLabel = string(page.Kind), kindLabels[page.Kind]
+	for _, c := range page.Customers {
+		row := views.SearchRow{
+			CustomerID: c.ID,
+			ConsumerID: c.ConsumerID,
+			Name:       fullName(c),
+			Email:      contact(c.Email, reveal, mask.MaskEmail),
+			Phone:      contact(c.Phone, reveal, mask.MaskPhone),
+			Status:     string(c.Status),
+			URL:        customerURL(c.ID),
+			Cards:      make([]views.CardSummary, 0, len(c.Cards)),
+		}
+		for _, d := range c.Cards {
+			row.Cards = append(row.Cards, views.CardSummary{Scheme: d.Scheme, Last4: d.Last4, Status: string(d.Status)})
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	if page.Next != "" {
+		q := url.Values{"q": {in.Query}, "after": {page.Next}}
+		if in.Limit > 0 {
+			q.Set("limit", fmt.Sprint(in.Limit))
+		}
+		v.NextURL = "/customers?" + q.Encode()
+	}
+	return v
+}
+
+// customerView builds the issuer half of the customer page.
+func customerView(c issuerdb.Customer, reveal bool) views.CustomerRecord {
+	v := views.CustomerRecord{
+		CustomerID:    c.ID,
+		ConsumerID:    c.ConsumerID,
+		Name:          fullName(c),
+		FirstName:     c.FirstName,
+		MiddleName:    c.MiddleName,
+		LastName:      c.LastName,
+		Email:         contact(c.Email, reveal, mask.MaskEmail),
+		Phone:         contact(c.Phone, reveal, mask.MaskPhone),
+		Masked:        !reveal,
+		Language:      c.Language,
+		Country:       c.Country,
+		Address:       addressLines(c.Address),
+		Status:        string(c.Status),
+		Created:       c.CreatedAt.UTC().Format("2 Jan 2006 15:04 UTC"),
+		Updated:       c.UpdatedAt.UTC().Format("2 Jan 2006 15:04 UTC"),
+		Cards:         make([]views.CardRecord, 0, len(c.Cards)),
+		ComparisonURL: customerURL(c.ID) + "/comparison",
+	}
+	for _, d := range c.Cards {
+		v.Cards = append(v.Cards, views.CardRecord{
+			ID:             d.ID,
+			Scheme:         d.Scheme,
+			Last4:          d.Last4,
+			Expiry:         fmt.Sprintf("%02d/%04d", d.ExpiryMonth, d.ExpiryYear),
+			CardholderName: d.CardholderName,
+			Status:         string(d.Status),
+			Product:        d.Product,
+			BillingAddress: addressLines(d.BillingAddress),
+		})
+	}
+	return v
+}
+
+func contact(value string, reveal bool, masker func(string) string) string {
+	if reveal {
+		return value
+	}
+	return masker(value)
+}
+
+func fullName(c issuerdb.Customer) string {
+	return strings.Join(strings.Fields(c.FirstName+" "+c.MiddleName+" "+c.LastName), " ")
+}
+
+// customerURL is the path of a customer's page; the id is escaped as one path segment.
+func customerURL(id string) string { return "/customers/" + url.PathEscape(id) }
+
+// addressLines is an address as the lines an envelope would show.
+func addressLines(a issuerdb.Address) []string {
+	lines := []string{}
+	for _, l := range []string{a.Line1, a.Line2, a.Line3, strings.TrimSpace(a.PostalCode + " " + a.City), a.Region, a.Country} {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}

@@ -1,0 +1,138 @@
+package issuerdb
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchCustomers is the portfolio size of the benchmarks: CTPDESK_BENCH_CUSTOMERS, or a
+// small default so `go test -bench` stays quick. `make bench` sets 1,000,000.
+func benchCustomers(b *testing.B) int {
+	raw := os.Getenv("CTPDESK_BENCH_CUSTOMERS")
+	if raw == "" {
+		return 5000
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 100 || n > MaxSeedCustomers {
+		b.Fatalf("CTPDESK_BENCH_CUSTOMERS=%q: want a number from 100 to %d", raw, MaxSeedCustomers)
+	}
+	return n
+}
+
+// benchSQLiteURL seeds the benchmark portfolio into a SQLite file kept in the system's temp
+// directory between runs: a million customers take most of a minute to load.
+func benchSQLiteURL(b *testing.B, n int) string {
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("ctpdesk-bench-%d-%d.db", n, testSeed))
+	u := "sqlite:" + path
+	start := time.Now()
+	seeded, err := EnsureSeeded(context.Background(), u, n, testSeed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if seeded {
+		b.Logf("seeded %d customers into %s in %s", n, path, time.Since(start).Round(time.Millisecond))
+	}
+	return u
+}
+
+// BenchQueries returns, per query kind, queries built from customers of the portfolio spread
+// over the whole id range, so caches see realistic variety.
+func benchQueries(n int) map[string][]string {
+	g := NewGenerator(testSeed)
+	r := rand.New(rand.NewPCG(1, 2))
+	out := map[string][]string{}
+	for range 200 {
+		c := g.Customer(r.IntN(n))
+		first, last := []rune(Fold(c.FirstName)), []rune(Fold(c.LastName))
+		local, _, _ := strings.Cut(c.Email, "@")
+		out["email"] = append(out["email"], c.Email)
+		out["email-prefix"] = append(out["email-prefix"], local+"@")
+		out["phone"] = append(out["phone"], c.Phone)
+		out["last4"] = append(out["last4"], c.Cards[0].Last4)
+		out["last4+name"] = append(out["last4+name"], c.Cards[0].Last4+" "+string(last[:min(4, len(last))]))
+		out["customer-id"] = append(out["customer-id"], c.ID)
+		out["consumer-id"] = append(out["consumer-id"], c.ConsumerID)
+		out["name-exact"] = append(out["name-exact"], c.FirstName+" "+c.LastName)
+		out["name-prefix"] = append(out["name-prefix"], string(last[:min(3, len(last))])+" "+string(first[:min(2, len(first))]))
+		out["name-1letter"] = append(out["name-1letter"], string(last[:1]))
+	}
+	return out
+}
+
+// BenchKinds is the order the kinds are reported in.
+var benchKinds = []string{"customer-id", "consumer-id", "email", "email-prefix", "phone", "last4",
+	"last4+name", "name-exact", "name-prefix", "name-1letter"}
+
+// reportPercentiles adds p50 and p95 of the measured durations to the benchmark's output.
+func reportPercentiles(b *testing.B, d []time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	at := func(p float64) float64 { return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.95), "p95-ms")
+}
+
+func BenchmarkSearch(b *testing.B) {
+	n := benchCustomers(b)
+	urls := []backend{{name: "sqlite", url: benchSQLiteURL(b, n)}}
+	if u := os.Getenv("CTPDESK_BENCH_POSTGRES_URL"); u != "" {
+		// A database already seeded with the same portfolio (seed 42), kept between runs.
+		if _, err := EnsureSeeded(context.Background(), u, n, testSeed); err != nil {
+			b.Fatal(err)
+		}
+		urls = append(urls, backend{name: "postgres", url: u})
+	} else if os.Getenv("CTPDESK_TEST_POSTGRES_URL") != "" {
+		u := mustPostgresDB(b)
+		start := time.Now()
+		if err := Seed(context.Background(), u, n, testSeed); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("seeded %d customers into PostgreSQL in %s", n, time.Since(start).Round(time.Millisecond))
+		urls = append(urls, backend{name: "postgres", url: u})
+	}
+	queries := benchQueries(n)
+	for _, be := range urls {
+		db, err := Open(context.Background(), be.url, Options{ReadOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		for _, kind := range benchKinds {
+			b.Run(be.name+"/"+kind, func(b *testing.B) {
+				qs := queries[kind]
+				var d []time.Duration
+				i := 0
+				for b.Loop() {
+					start := time.Now()
+					if _, err := db.Search(context.Background(), Query{Text: qs[i%len(qs)]}); err != nil {
+						b.Fatal(err)
+					}
+					d = append(d, time.Since(start))
+					i++
+				}
+				reportPercentiles(b, d)
+			})
+		}
+	}
+}
+
+func BenchmarkSeedSQLite(b *testing.B) {
+	n := benchCustomers(b)
+	for b.Loop() {
+		start := time.Now()
+		if err := Seed(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "seed.db"), n, testSeed); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "load-s")
+	}
+}

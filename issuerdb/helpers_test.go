@@ -1,0 +1,100 @@
+package issuerdb
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// testSeed and testCustomers define the small portfolio the tests search: big enough for
+// shared prefixes, duplicate last 4s and several pages, small enough to load in a blink.
+const (
+	testSeed      = 42
+	testCustomers = 2000
+)
+
+// backend is one database engine under test.
+type backend struct {
+	name string
+	url  string
+}
+
+// backends returns a fresh, empty database URL per engine: a SQLite file always, and a
+// PostgreSQL database of its own when CTPDESK_TEST_POSTGRES_URL is set (required with CI=true).
+func backends(t testing.TB) []backend {
+	t.Helper()
+	out := []backend{{name: "sqlite", url: "sqlite:" + filepath.Join(t.TempDir(), "issuer.db")}}
+	if u := mustPostgresDB(t); u != "" {
+		out = append(out, backend{name: "postgres", url: u})
+	}
+	return out
+}
+
+// mustPostgresDB creates a uniquely named database on the test server, drops it when the
+// test ends, and returns its URL; "" when no server is configured outside CI.
+func mustPostgresDB(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv("CTPDESK_TEST_POSTGRES_URL")
+	if admin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CTPDESK_TEST_POSTGRES_URL is required when CI=true")
+		}
+		t.Log("CTPDESK_TEST_POSTGRES_URL not set: PostgreSQL not tested")
+		return ""
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "issuerdb_test_" + hex.EncodeToString(b)
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		db.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		defer db.Close()
+		if _, err := db.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// mustSeeded seeds the test portfolio at url and opens it.
+func mustSeeded(t testing.TB, url string, n int, opts Options) *DB {
+	t.Helper()
+	ctx := context.Background()
+	if err := Seed(ctx, url, n, testSeed); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	db, err := Open(ctx, url, opts)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// portfolio is the generated portfolio the tests compute expected results from.
+func portfolio(n int) []Customer {
+	g := NewGenerator(testSeed)
+	out := make([]Customer, n)
+	for i := range out {
+		out[i] = g.Customer(i)
+	}
+	return out
+}

@@ -1,0 +1,268 @@
+package issuerdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// searchCase is a query with the kind it must be detected as. Expected rows come from
+// expectedIDs over the generated portfolio, never from literals.
+type searchCase struct {
+	text string
+	kind Kind
+}
+
+// searchCases derives queries of every kind from generated customers.
+func searchCases(all []Customer) []searchCase {
+	c1, c2, c3 := all[7], all[123], all[1999]
+	local, domain, _ := strings.Cut(c2.Email, "@")
+	num, _ := phonenumbers.Parse(c3.Phone, "")
+	cases := []searchCase{
+		{c1.Email, KindEmail},
+		{strings.ToUpper(c1.Email), KindEmail},
+		{"  " + c2.Email + "  ", KindEmail},
+		{local + "@", KindEmail},
+		{local + "@" + domain[:3], KindEmail},
+		{c3.Phone, KindPhone},
+		{phonenumbers.Format(num, phonenumbers.INTERNATIONAL), KindPhone},
+		{strings.ReplaceAll(phonenumbers.Format(num, phonenumbers.INTERNATIONAL), " ", "-"), KindPhone},
+		{c1.Cards[0].Last4, KindLast4},
+		{c2.Cards[0].Last4 + " " + strings.ToLower(c2.LastName), KindLast4Name},
+		{c2.FirstName + " " + c2.Cards[0].Last4, KindLast4Name},
+		{c1.ID, KindCustomerID},
+		{strings.ToLower(c2.ID), KindCustomerID},
+		{c3.ConsumerID, KindConsumerID},
+		{c1.FirstName + " " + c1.LastName, KindName},
+		{c1.LastName + " " + c1.FirstName, KindName},
+		{Fold(c2.FirstName + " " + c2.MiddleName + " " + c2.LastName), KindName},
+		{strings.ToUpper(c3.LastName), KindName},
+		{string([]rune(Fold(c3.LastName))[:3]) + " " + string([]rune(Fold(c3.FirstName))[:2]), KindName},
+		{"smi jo", KindName},
+		{"zoe", KindName},
+		{"nguyen", KindName},
+		{"lukasz", KindName},
+		{"Øyvind", KindName},
+		{"oyvind", KindName},
+		{"o'sullivan", KindName},
+		{"osullivan", KindName},
+		{"muller", KindName},
+		{"j", KindName},
+	}
+	// Phone numbers in the national format of the default region (GB).
+	for _, c := range all {
+		if strings.HasPrefix(c.Phone, "+44") {
+			n, _ := phonenumbers.Parse(c.Phone, "")
+			cases = append(cases, searchCase{phonenumbers.Format(n, phonenumbers.NATIONAL), KindPhone})
+			break
+		}
+	}
+	return cases
+}
+
+func TestSearchEveryKind(t *testing.T) {
+	all := portfolio(testCustomers)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			for _, sc := range searchCases(all) {
+				t.Run(sc.text, func(t *testing.T) {
+					p, err := parseQuery(sc.text, "GB")
+					if err != nil {
+						t.Fatalf("parseQuery: %v", err)
+					}
+					if p.Kind != sc.kind {
+						t.Fatalf("kind = %q, want %q", p.Kind, sc.kind)
+					}
+					want := expectedIDs(all, p)
+					if len(want) == 0 {
+						t.Fatalf("the portfolio holds no match for %q: the case proves nothing", sc.text)
+					}
+					got := searchAll(t, db, sc.text, 7)
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("ids (-want +got):\n%s", diff)
+					}
+				})
+			}
+		})
+	}
+}
+
+// searchAll pages through every result of text, limit rows at a time, and checks each page.
+func searchAll(t *testing.T, db *DB, text string, limit int) []string {
+	t.Helper()
+	var ids []string
+	after := ""
+	for pages := 0; ; pages++ {
+		if pages > testCustomers {
+			t.Fatal("pagination does not end")
+		}
+		page, err := db.Search(context.Background(), Query{Text: text, After: after, Limit: limit})
+		if err != nil {
+			t.Fatalf("Search(%q): %v", text, err)
+		}
+		if len(page.Customers) > limit {
+			t.Fatalf("page of %d rows, limit %d", len(page.Customers), limit)
+		}
+		for _, c := range page.Customers {
+			if len(c.Cards) == 0 {
+				t.Errorf("customer %s comes without its cards", c.ID)
+			}
+			ids = append(ids, c.ID)
+		}
+		if page.Next == "" {
+			return ids
+		}
+		if len(page.Customers) != limit {
+			t.Fatalf("a page before the last holds %d rows, want %d", len(page.Customers), limit)
+		}
+		after = page.Next
+	}
+}
+
+// TestSearchPostgresNameFallback lowers the read budget of PostgreSQL's name search so that
+// multi-word queries take the GIN fallback mid-page: the rows must not change.
+func TestSearchPostgresNameFallback(t *testing.T) {
+	u := mustPostgresDB(t)
+	if u == "" {
+		t.Skip("no PostgreSQL")
+	}
+	all := portfolio(testCustomers)
+	db := mustSeeded(t, u, testCustomers, Options{})
+	for _, budget := range []int{1, 3, 40} {
+		db.readBudget = budget
+		for _, sc := range searchCases(all) {
+			if sc.kind != KindName {
+				continue
+			}
+			p, _ := parseQuery(sc.text, "GB")
+			if diff := cmp.Diff(expectedIDs(all, p), searchAll(t, db, sc.text, 7)); diff != "" {
+				t.Errorf("budget %d, %q (-want +got):\n%s", budget, sc.text, diff)
+			}
+		}
+	}
+}
+
+func TestSearchResultsCarryWholeRecords(t *testing.T) {
+	all := portfolio(testCustomers)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			page, err := db.Search(context.Background(), Query{Text: all[42].ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]Customer{all[42]}, page.Customers); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			page, err = db.Search(context.Background(), Query{Text: "a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Customers) != DefaultLimit || page.Next == "" {
+				t.Errorf("default page: %d rows, next %q; want %d rows and a next page", len(page.Customers), page.Next, DefaultLimit)
+			}
+			page, err = db.Search(context.Background(), Query{Text: "a", Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Customers) != MaxLimit {
+				t.Errorf("limit 1000 gave %d rows, want the maximum %d", len(page.Customers), MaxLimit)
+			}
+		})
+	}
+}
+
+func TestSearchBadInput(t *testing.T) {
+	all := portfolio(testCustomers)
+	mustReject := []string{"", " ", "   \t  ", strings.Repeat("a", MaxQueryLen+1), "smith\x00", "jo\x1bhn",
+		"\xff\xfe", "zo\xc3", `"`, `""`, "*", "--", "%", "_", "%%", "__", "% _", "'", "();", "smith 12345",
+		"4242 4343 smith", "@example.com", "a@b@c", "john smith@example.com", "+", "+44 abc 1234",
+		strings.Repeat("a ", 9)}
+	// Search syntax of FTS5, tsquery and SQL must be searched for as plain name text.
+	mustRunAsText := []string{"NEAR", "OR", "near or", "smith OR jones", `"smith"`, "smi*", "NEAR(smith jones)",
+		"'; DROP TABLE customers; --", "smith -- jones", "jo%", "jo_n", "AND", "NOT smith", "smith & jones",
+		"smith | jones", "!smith", "smith:*", "Zoë\u0301", "ZOË", strings.Repeat("é", MaxQueryLen)}
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			ctx := context.Background()
+			for _, text := range mustReject {
+				_, err := db.Search(ctx, Query{Text: text})
+				var qe *QueryError
+				if !errors.As(err, &qe) || !errors.Is(err, ErrInvalidQuery) || qe.Message == "" {
+					t.Errorf("Search(%q) = %v, want a QueryError", text, err)
+					continue
+				}
+				if strings.Contains(strings.ToLower(qe.Message), "sql") || strings.Contains(qe.Message, "fts") {
+					t.Errorf("Search(%q) message leaks internals: %q", text, qe.Message)
+				}
+			}
+			for _, text := range mustRunAsText {
+				p, err := parseQuery(text, "GB")
+				if err != nil {
+					t.Errorf("parseQuery(%q): %v", text, err)
+					continue
+				}
+				want := expectedIDs(all, p)
+				got := searchAll(t, db, text, 50)
+				if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("Search(%q) (-want +got):\n%s", text, diff)
+				}
+			}
+			var n int
+			if err := db.db.QueryRow("SELECT count(*) FROM customers").Scan(&n); err != nil || n != testCustomers {
+				t.Errorf("customers after hostile queries: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+func TestSearchBadCursor(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			ctx := context.Background()
+			page, err := db.Search(ctx, Query{Text: "a", Limit: 2})
+			if err != nil || page.Next == "" {
+				t.Fatalf("first page: %v, next %q", err, page.Next)
+			}
+			for _, after := range []string{"garbage!", "e30", page.Next + "x", strings.Repeat("A", 2000),
+				cursor{Kind: KindName, Phase: 7}.encode(), cursor{Kind: KindName, Ord: -1}.encode()} {
+				if _, err := db.Search(ctx, Query{Text: "a", After: after}); !errors.Is(err, ErrInvalidQuery) {
+					t.Errorf("after %q: err = %v, want ErrInvalidQuery", after, err)
+				}
+			}
+			// A cursor of one kind of search cannot continue another.
+			if _, err := db.Search(ctx, Query{Text: "1234", After: page.Next}); !errors.Is(err, ErrInvalidQuery) {
+				t.Errorf("name cursor on a last-4 search: err = %v, want ErrInvalidQuery", err)
+			}
+		})
+	}
+}
+
+func TestSearchPhoneRegion(t *testing.T) {
+	all := portfolio(testCustomers)
+	var us Customer
+	for _, c := range all {
+		if strings.HasPrefix(c.Phone, "+1") {
+			us = c
+			break
+		}
+	}
+	national := fmt.Sprintf("(%s) %s-%s", us.Phone[2:5], us.Phone[5:8], us.Phone[8:])
+	db := mustSeeded(t, "sqlite:"+t.TempDir()+"/issuer.db", testCustomers, Options{PhoneRegion: "us"})
+	page, err := db.Search(context.Background(), Query{Text: national})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Kind != KindPhone || len(page.Customers) == 0 || page.Customers[0].Phone != us.Phone {
+		t.Errorf("Search(%q) with region US = %+v, want %s", national, page, us.ID)
+	}
+}

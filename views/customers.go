@@ -1,0 +1,69 @@
+package views
+
+// SearchResults is the view model of the customer search: the page around the box and the
+// results fragment htmx swaps while the agent types. The JSON twin of /customers is this
+// struct as well, so scripts see exactly what the screen shows (masked the same way).
+type SearchResults struct {
+	Query string `json:"query"`
+	// Kind is what the query was understood as ("email", "name", …) and KindLabel how the page
+	// says it ("searching by card last 4").
+	Kind      string `json:"kind,omitempty"`
+	KindLabel string `json:"-"`
+	// Message explains why the query cannot be run; it replaces the results.
+	Message string      `json:"message,omitempty"`
+	Rows    []SearchRow `json:"results"`
+	// NextURL is the link to the next page, "" on the last one.
+	NextURL string `json:"next,omitempty"`
+}
+
+// SearchRow is one customer in the results table.
+type SearchRow struct {
+	CustomerID string        `json:"customerId"`
+	ConsumerID string        `json:"consumerId"`
+	Name       string        `json:"name"`
+	Email      string        `json:"email"`
+	Phone      string        `json:"phone"`
+	Status     string        `json:"status"`
+	Cards      []CardSummary `json:"cards"`
+	URL        string        `json:"url"`
+}
+
+// CardSummary is a card as one line of a results row.
+type CardSummary struct {
+	Scheme string `json:"scheme"`
+	Last4  string `json:"last4"`
+	Status string `json:"status"`
+}
+
+// CustomerRecord is the issuer half of the customer page: the record as the issuer holds it.
+type CustomerRecord struct {
+	CustomerID    string       `json:"customerId"`
+	ConsumerID    string       `json:"consumerId"`
+	Name          string       `json:"name"`
+	FirstName     string       `json:"firstName"`
+	MiddleName    string       `json:"middleName,omitempty"`
+	LastName      string       `json:"lastName"`
+	Email         string       `json:"email"`
+	Phone         string       `json:"phone"`
+	Masked        bool         `json:"masked"`
+	Language      string       `json:"language"`
+	Country       string       `json:"country"`
+	Address       []string     `json:"address"`
+	Status        string       `json:"status"`
+	Created       string       `json:"created"`
+	Updated       string       `json:"updated"`
+	Cards         []CardRecord `json:"cards"`
+	ComparisonURL string       `json:"comparisonUrl"`
+}
+
+// CardRecord is one card of the issuer record. Only the last four digits of a PAN exist.
+type CardRecord struct {
+	ID             string   `json:"id"`
+	Scheme         string   `json:"scheme"`
+	Last4          string   `json:"last4"`
+	Expiry         string   `json:"expiry"` // MM/YYYY
+	CardholderName string   `json:"cardholderName"`
+	Status         string   `json:"status"`
+	Product        string   `json:"product"`
+	BillingAddress []string `json:"billingAddress"`
+}
