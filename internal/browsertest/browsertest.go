@@ -150,7 +150,7 @@ func (b *Browser) AssertClean() {
 // its path.
 func (b *Browser) Screenshot(name string) string {
 	b.tb.Helper()
-	buf, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.tb.Logf("browsertest: screenshot %s: %v", name, err)
 		return ""
