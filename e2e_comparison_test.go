@@ -80,6 +80,10 @@ func (cc comparisonCase) expectedCells(now time.Time) (map[string]string, map[st
 	cells, states := map[string]string{}, map[string]string{}
 	for _, r := range cmp.Rows {
 		for _, c := range r.Cells {
+			if c.Verdict == reconcile.NotApplicable {
+				// No comparison happens there, so the page gives the cell no hooks at all.
+				continue
+			}
 			cells[r.Field+"@"+c.Directory] = string(c.Verdict)
 		}
 	}
@@ -88,6 +92,10 @@ func (cc comparisonCase) expectedCells(now time.Time) (map[string]string, map[st
 	}
 	return cells, states
 }
+
+// designVerdicts are the data-verdict values DESIGN.md allows on a comparison cell.
+var designVerdicts = map[string]bool{"match": true, "equivalent": true, "differs": true,
+	"missing-in-directory": true, "missing-at-issuer": true, "unavailable": true}
 
 // signInChromium signs user in through the development IdP.
 func signInChromium(tb testing.TB, b *browsertest.Browser, appURL, user string) {
@@ -169,6 +177,11 @@ func TestComparisonInChromium(t *testing.T) {
 				b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="comparison-body"][data-diff-only="false"]`)))
 				wantCells, wantStates := cc.expectedCells(time.Now())
 				gotCells, gotStates := pageCells(t, b)
+				for key, v := range gotCells {
+					if !designVerdicts[v] {
+						t.Errorf("%s: data-verdict %q on %s is not one of DESIGN.md's verdicts", cc.name, v, key)
+					}
+				}
 				if d := diffMaps(wantStates, gotStates); len(d) > 0 {
 					t.Errorf("%s (%s): column states:\n  %s", cc.name, cc.customer.ID, strings.Join(d, "\n  "))
 				}
@@ -289,7 +302,7 @@ func TestComparisonDifferencesOnlyToggle(t *testing.T) {
 		return n
 	}
 	diffRows := countRows()
-	if got := evalString(t, b, `[...document.querySelectorAll('#comparison .cmp-grid tbody tr[data-field]')].filter(tr => ![...tr.querySelectorAll('td[data-verdict]')].some(td => !["match","not-applicable","unavailable"].includes(td.dataset.verdict))).length + ""`); got != "0" {
+	if got := evalString(t, b, `[...document.querySelectorAll('#comparison .cmp-grid tbody tr[data-field]')].filter(tr => ![...tr.querySelectorAll('td[data-verdict]')].some(td => !["match","unavailable"].includes(td.dataset.verdict))).length + ""`); got != "0" {
 		t.Errorf("differences only shows %s rows without a difference", got)
 	}
 	b.Screenshot("comparison-differences-only")
