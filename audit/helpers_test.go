@@ -3,15 +3,12 @@ package audit
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"ctpdesk/internal/pgtest"
 	"ctpdesk/store"
 )
 
@@ -46,38 +43,7 @@ func mustOpen(tb testing.TB, rawURL string) *store.DB {
 // variable the test is skipped, or fails under CI=true.
 func mustPostgresURL(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv("CTPDESK_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("CTPDESK_TEST_POSTGRES_URL is not set and CI=true: PostgreSQL tests must run")
-		}
-		tb.Skip("CTPDESK_TEST_POSTGRES_URL not set")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { admin.Close() })
-	suffix := make([]byte, 6)
-	if _, err := rand.Read(suffix); err != nil {
-		tb.Fatal(err)
-	}
-	name := "ctpdesk_audit_test_" + hex.EncodeToString(suffix)
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("create database: %v", err)
-	}
-	tb.Cleanup(func() {
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.URL(tb, "ctpdesk_audit_test")
 }
 
 func mustPostgres(tb testing.TB) *store.DB {

@@ -3,16 +3,15 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"ctpdesk/internal/pgtest"
 	"ctpdesk/store"
 )
 
@@ -29,36 +28,11 @@ func testDB(tb testing.TB, dialect store.Dialect) *store.DB {
 		tb.Cleanup(func() { db.Close() })
 		return db
 	}
-	base := os.Getenv("CTPDESK_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("CTPDESK_TEST_POSTGRES_URL is not set and CI=true")
-		}
-		tb.Skip("CTPDESK_TEST_POSTGRES_URL not set")
-	}
-	admin, err := store.Open(ctx, base)
+	db, err := store.Open(ctx, pgtest.URL(tb, "ctpdesk_auth_test"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	name := fmt.Sprintf("ctpdesk_auth_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		tb.Fatal(err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	u.Path = "/" + name
-	db, err := store.Open(ctx, u.String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		db.Close()
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	})
+	tb.Cleanup(func() { db.Close() })
 	return db
 }
 

@@ -2,11 +2,7 @@ package issuerdb
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
+	"ctpdesk/internal/pgtest"
 	"path/filepath"
 	"testing"
 
@@ -41,37 +37,11 @@ func backends(t testing.TB) []backend {
 // test ends, and returns its URL; "" when no server is configured outside CI.
 func mustPostgresDB(t testing.TB) string {
 	t.Helper()
-	admin := os.Getenv("CTPDESK_TEST_POSTGRES_URL")
-	if admin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CTPDESK_TEST_POSTGRES_URL is required when CI=true")
-		}
-		t.Log("CTPDESK_TEST_POSTGRES_URL not set: PostgreSQL not tested")
+	if !pgtest.Configured(t) {
+		t.Log(pgtest.EnvVar + " not set: PostgreSQL not tested")
 		return ""
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "issuerdb_test_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		db.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		defer db.Close()
-		if _, err := db.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.URL(t, "issuerdb_test")
 }
 
 // mustSeeded seeds the test portfolio at url and opens it.

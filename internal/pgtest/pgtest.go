@@ -18,6 +18,19 @@ import (
 // EnvVar names the variable that points the tests at a PostgreSQL server.
 const EnvVar = "CTPDESK_TEST_POSTGRES_URL"
 
+// Configured reports whether a PostgreSQL server is configured for the tests. In CI a missing
+// server fails the test instead, so callers may run their SQLite half and return otherwise.
+func Configured(tb testing.TB) bool {
+	tb.Helper()
+	if os.Getenv(EnvVar) != "" {
+		return true
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatal(EnvVar + " is not set and CI=true: PostgreSQL tests must run")
+	}
+	return false
+}
+
 // URL creates a uniquely named database (its name starts with prefix) and returns its URL.
 func URL(tb testing.TB, prefix string) string {
 	tb.Helper()
