@@ -52,7 +52,8 @@ func runAxe(tb testing.TB, b *browsertest.Browser, axeSource string) []axeViolat
 
 // TestAccessibilityWithAxe runs axe-core on the search page with results, the customer page
 // with its comparison loaded (a risk customer, every field shown), and the comparison page of
-// its own, as agent, and fails on any serious or critical violation.
+// its own, as agent, in the dark and the light colour scheme, then on the customer page with a
+// Reveal form open, and fails on any serious or critical violation.
 func TestAccessibilityWithAxe(t *testing.T) {
 	src, err := os.ReadFile("testdata/axe-core/axe.min.js")
 	if err != nil {
@@ -74,18 +75,39 @@ func TestAccessibilityWithAxe(t *testing.T) {
 		{"customer", "/customers/" + risk.customer.ID + "?show=all", `[data-testid="comparison-body"]`},
 		{"comparison", "/customers/" + risk.customer.ID + "/comparison?show=all", `[data-testid="comparison-body"]`},
 	}
-	for _, p := range pages {
-		b.Do(chromedp.Navigate(a.URL + p.path))
-		b.Do(chromedp.WaitVisible(chromedp.CSS(p.ready)))
-		for _, v := range runAxe(t, b, string(src)) {
-			var where []string
-			for _, n := range v.Nodes {
-				where = append(where, n.HTML)
+	// Both colour schemes: contrast is checked against the palette the page really uses.
+	for _, scheme := range []string{"dark", "light"} {
+		setColorScheme(t, b, scheme)
+		for _, p := range pages {
+			b.Do(chromedp.Navigate(a.URL + p.path))
+			b.Do(chromedp.WaitVisible(chromedp.CSS(p.ready)))
+			for _, v := range runAxe(t, b, string(src)) {
+				var where []string
+				for _, n := range v.Nodes {
+					where = append(where, n.HTML)
+				}
+				t.Errorf("%s page (%s): axe %s (%s): %s\n  %s", p.name, scheme, v.ID, v.Impact, v.Help, strings.Join(where, "\n  "))
 			}
-			t.Errorf("%s page: axe %s (%s): %s\n  %s", p.name, v.ID, v.Impact, v.Help, strings.Join(where, "\n  "))
+			name := "a11y-" + p.name
+			if scheme == "dark" {
+				name += "-dark"
+			}
+			b.Screenshot(name)
 		}
-		b.Screenshot("a11y-" + p.name)
 	}
+	// An agent's Reveal form, open over the record, is checked as well.
+	b.Do(chromedp.Navigate(a.URL + "/customers/" + risk.customer.ID))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="comparison-body"]`)))
+	b.Do(chromedp.Click(chromedp.CSS(`#issuer-record [data-field="email"] [data-testid="reveal-toggle"]`)))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`#issuer-record [data-field="email"] [data-testid="reveal-submit"]`)))
+	for _, v := range runAxe(t, b, string(src)) {
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, n.HTML)
+		}
+		t.Errorf("customer page with a Reveal form open: axe %s (%s): %s\n  %s", v.ID, v.Impact, v.Help, strings.Join(where, "\n  "))
+	}
+	b.Screenshot("a11y-reveal-open")
 	// The check itself must be able to fail: a button without an accessible name planted in
 	// the page is a critical violation axe has to report.
 	evalString(t, b, `document.querySelector('main').appendChild(document.createElement('button')), ""`)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -162,4 +163,67 @@ func TestRevealInChromium(t *testing.T) {
 		t.Errorf("reveal details %q: want field and reason, never the value", details)
 	}
 	auditor.AssertClean()
+}
+
+// TestRevealInComparisonInChromium: in the comparison grid an agent reveals a directory's
+// email. "Other" without an explanation is refused in place; with one, the directory's own
+// value shows; a reload masks it again; no two controls on the page share an id.
+func TestRevealInComparisonInChromium(t *testing.T) {
+	var cc comparisonCase
+	var dir string
+	var emails []string
+	for _, c := range pickComparisonCases(t) {
+		for _, p := range c.profiles {
+			if c.name == "differs" && len(p.Consumer.Emails) > 0 && dir == "" {
+				cc, dir, emails = c, p.Directory, p.Consumer.Emails
+			}
+		}
+	}
+	if dir == "" {
+		t.Fatal("the differs customer has no directory profile with an email")
+	}
+	a := startApp(t, "dev", map[string]string{"CTPDESK_DEV_CUSTOMERS": fmt.Sprint(comparisonCustomers), "CTPDESK_DEV_SEED": fmt.Sprint(comparisonSeed)})
+	b := browsertest.New(t, 90*time.Second)
+	signInChromium(t, b, a.URL, "agent")
+	b.Do(chromedp.Navigate(a.URL + "/customers/" + cc.customer.ID + "?show=all"))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="comparison-body"]`)))
+	if dup := evalString(t, b, `(() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id); return ids.filter((id, i) => ids.indexOf(id) !== i).join(" "); })()`); dup != "" {
+		t.Errorf("ids used twice on the customer page: %s", dup)
+	}
+	if evalString(t, b, `document.querySelector('[aria-busy="true"]') ? "busy" : "idle"`) != "idle" {
+		t.Error("the page stays aria-busy after the comparison loaded")
+	}
+	control := `#comparison [data-testid="reveal-field"][data-field="email"][data-source="` + dir + `"]`
+	if text := evalString(t, b, `document.querySelector('#comparison').innerText`); strings.Contains(text, emails[0]) {
+		t.Fatal("the agent sees the directory's email before revealing it")
+	}
+	b.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-toggle"]`)))
+	b.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-reason-other"]`)))
+	b.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-submit"]`)))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(control + ` [data-testid="reveal-error"]`)))
+	// htmx wires the swapped-in form up as the swap settles; a click before that would post
+	// the form the plain way, leaving the page.
+	b.Do(chromedp.WaitNotPresent(chromedp.CSS(`.htmx-added, .htmx-settling`)))
+	b.Do(
+		chromedp.SendKeys(chromedp.CSS(control+` [data-testid="reveal-reason-text"]`), "ticket 4711 asks for it"),
+		chromedp.Click(chromedp.CSS(control+` [data-testid="reveal-submit"]`)),
+	)
+	revealed := `#comparison [data-testid="revealed"][data-field="email"][data-source="` + dir + `"]`
+	b.Do(chromedp.WaitVisible(chromedp.CSS(revealed)))
+	got := evalString(t, b, `[...document.querySelectorAll('`+revealed+` [data-testid="revealed-value"]')].map(e => e.textContent).join(" ")`)
+	if got != strings.Join(emails, " ") {
+		t.Errorf("revealed %q, want the %s emails %q", got, dir, emails)
+	}
+	b.Screenshot("reveal-comparison")
+	b.Do(chromedp.Reload())
+	b.Do(chromedp.WaitVisible(chromedp.CSS(control)))
+	if text := evalString(t, b, `document.body.innerText`); strings.Contains(text, emails[0]) {
+		t.Error("after a reload the revealed email still shows")
+	}
+	for _, p := range b.Problems() {
+		// The refused attempt is answered 422, which Chromium and htmx log.
+		if !strings.Contains(p, "status of 422") && !strings.Contains(p, "Error Code 422") {
+			t.Errorf("browser problem: %s", p)
+		}
+	}
 }

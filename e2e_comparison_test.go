@@ -346,5 +346,20 @@ func TestComparisonDifferencesOnlyToggle(t *testing.T) {
 		t.Errorf("refresh lost the show-all choice (diff-only %s)", got)
 	}
 	b.Screenshot("comparison-refreshed")
+
+	// Switching back on the reloaded show-all page (whose address still says show=all while
+	// the request is made) returns to differences only and takes show=all out of the address.
+	b.Do(chromedp.WaitNotPresent(chromedp.CSS(`.htmx-added, .htmx-settling`)))
+	b.Do(chromedp.Click(chromedp.CSS(`[data-testid="diff-toggle"]`)))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="comparison-body"][data-diff-only="true"]`)))
+	if got := evalString(t, b, `location.search`); got != "" {
+		t.Errorf("after switching back the address query is %q, want none", got)
+	}
+	if got := countRows(); got != diffRows {
+		t.Errorf("differences only again: %d rows, want %d", got, diffRows)
+	}
+	if got := evalString(t, b, `document.querySelector('#comparison').getAttribute('aria-busy')`); got != "false" {
+		t.Errorf("the comparison's aria-busy is %q once loaded, want false", got)
+	}
 	b.AssertClean()
 }

@@ -49,16 +49,29 @@ func newBrowserlikeClient(tb testing.TB) *http.Client {
 }
 
 // TestDevLoginOverHTTP signs in as each demo user against the whole app and checks where each
-// lands: the roles reach the dashboard, nobody gets the 403 no-access page and no session.
+// lands: "/" sends agents and fraud analysts on to the search page and auditors to the audit
+// trail; nobody gets the 403 no-access page and no session.
 func TestDevLoginOverHTTP(t *testing.T) {
 	a := startApp(t, "dev", nil)
+	home := map[string]string{"agent": "/customers", "fraud": "/customers", "auditor": "/audit"}
 	for _, user := range []string{"agent", "fraud", "auditor"} {
 		client := newBrowserlikeClient(t)
 		resp := devLogin(t, client, a.URL, user)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
-			t.Errorf("%s landed on %d %s", user, resp.StatusCode, resp.Request.URL.Path)
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != home[user] {
+			t.Errorf("%s landed on %d %s, want %s", user, resp.StatusCode, resp.Request.URL.Path, home[user])
+		}
+		// The landing page itself is a 303 on to the role's page, never a page of its own.
+		noFollow := *client
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		r, err := noFollow.Get(a.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != home[user] {
+			t.Errorf("%s: / answers %d Location %q, want 303 %s", user, r.StatusCode, r.Header.Get("Location"), home[user])
 		}
 		if !strings.Contains(string(body), `data-testid="user-role"`) || !strings.Contains(string(body), ">"+user+"<") {
 			t.Errorf("%s: the page does not show the role:\n%s", user, body)
@@ -217,8 +230,9 @@ func TestIdleWarningInChromium(t *testing.T) {
 	b.Screenshot("idle-warning")
 	b.Do(chromedp.Click(chromedp.CSS(`[data-idle-stay]`)))
 	b.Do(chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="idle-warning"]`)))
-	if path := evalString(t, b, `location.pathname`); path != "/" {
-		t.Errorf("after Stay signed in the page is %q", path)
+	// Signed in from /login, the analyst went to "/", which sent them on to the search page.
+	if path := evalString(t, b, `location.pathname`); path != "/customers" {
+		t.Errorf("after Stay signed in the page is %q, want /customers", path)
 	}
 	b.AssertClean()
 }

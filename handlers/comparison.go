@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -45,30 +44,19 @@ type comparisonInput struct {
 	DiffOnly   bool
 }
 
-// parseComparisonInput reads the customer id and the "show" choice. The choice comes from the
-// query string or the refresh form; failing both, from the page address htmx reports in
-// HX-Current-URL, so "show all" survives a reload of the customer page.
+// parseComparisonInput reads the customer id and the "show" choice, from the query string or
+// the refresh form. The customer page passes its own "show" on in the URL it loads, so the
+// choice survives a reload; the page address htmx reports (HX-Current-URL) is deliberately not
+// read: it still names the old choice while the switch asks for the new one.
 func parseComparisonInput(c echo.Context) (comparisonInput, error) {
-	in := comparisonInput{CustomerID: c.Param("id"), DiffOnly: true}
+	in := comparisonInput{CustomerID: c.Param("id")}
 	show := c.QueryParam("show")
 	if show == "" && c.Request().Method == http.MethodPost {
 		show = c.FormValue("show")
 	}
-	if show == "" {
-		if u, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil && u.Path == "/customers/"+in.CustomerID {
-			if s := u.Query().Get("show"); s == "all" {
-				show = s
-			}
-		}
-	}
-	switch show {
-	case "", "diff":
-	case "all":
-		in.DiffOnly = false
-	default:
-		return in, errBadShow
-	}
-	return in, nil
+	showAll, err := parseShow(show)
+	in.DiffOnly = !showAll
+	return in, err
 }
 
 // Comparison is GET /customers/:id/comparison: every directory's profile beside the issuer
@@ -126,6 +114,7 @@ func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool
 	}
 	view := buildComparisonView(cmp, comparisonViewOptions{
 		DiffOnly: in.DiffOnly, Unmasked: unmasked, CSRFToken: auth.CSRFTokenFrom(ctx), Notice: notice,
+		Reveal: pageRevealer(c, "comparison", cust.ID),
 	})
 	if isHTMX(c) {
 		return render(c, status, views.Comparison(view))

@@ -278,8 +278,11 @@ func TestComparisonShowAllKeptInURL(t *testing.T) {
 	}{
 		{"default", "/customers/C42/comparison", nil, "true"},
 		{"query", "/customers/C42/comparison?show=all", nil, "false"},
-		{"reloaded page address", "/customers/C42/comparison", []string{"HX-Current-URL", "http://example.test/customers/C42?show=all"}, "false"},
-		{"another page's address", "/customers/C42/comparison", []string{"HX-Current-URL", "http://example.test/customers/C43?show=all"}, "true"},
+		{"diff", "/customers/C42/comparison?show=diff", nil, "true"},
+		// Switching back from "all" happens on a page whose address still says show=all: the
+		// request's own choice wins.
+		{"switch back on a show-all page", "/customers/C42/comparison?show=diff", []string{"HX-Current-URL", "http://example.test/customers/C42?show=all"}, "true"},
+		{"page address alone", "/customers/C42/comparison", []string{"HX-Current-URL", "http://example.test/customers/C42?show=all"}, "true"},
 	}
 	for _, tc := range tests {
 		doc, _ := goquery.NewDocumentFromReader(s.do(http.MethodGet, tc.target, "agent", append([]string{"HX-Request", "true"}, tc.headers...)...).Body)

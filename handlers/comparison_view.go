@@ -29,7 +29,13 @@ type comparisonViewOptions struct {
 	Unmasked  bool
 	CSRFToken string
 	Notice    string
+	// Reveal builds the Reveal control of a masked contact value (source is "issuer" or a
+	// directory); nil when the viewer may not reveal, and it may itself return nil.
+	Reveal revealer
 }
+
+// revealer builds the Reveal control of one masked value of a customer's page.
+type revealer func(source, field, masked string) *views.RevealForm
 
 // buildComparisonView shapes a comparison for the screen: masked for the viewer, rows grouped
 // by consumer and card, hostile text made inert and cut to size.
@@ -51,12 +57,18 @@ func buildComparisonView(c reconcile.Comparison, o comparisonViewOptions) views.
 	if o.DiffOnly {
 		p.ToggleURL, p.TogglePageURL = base+"/comparison?show=all", base+"?show=all"
 	} else {
-		p.ToggleURL, p.TogglePageURL = base+"/comparison", base
+		// The fragment URL names the choice outright, so nothing else (a stale page address)
+		// can override it.
+		p.ToggleURL, p.TogglePageURL = base+"/comparison?show=diff", base
 	}
 	for _, col := range c.Columns {
 		p.Columns = append(p.Columns, columnView(col))
 	}
-	p.Groups, p.HiddenRows = rowGroups(c, o.DiffOnly)
+	reveal := o.Reveal
+	if o.Unmasked {
+		reveal = nil
+	}
+	p.Groups, p.HiddenRows = rowGroups(c, o.DiffOnly, reveal)
 	p.Cards = cardLines(c)
 	for _, f := range c.Findings {
 		line := views.FindingLine{Severity: string(f.Severity), Message: cut(cleanText(f.Message), 400), Field: f.Field}
@@ -164,7 +176,8 @@ func ageText(d time.Duration) string {
 
 // rowGroups groups the rows under the consumer and one heading per card, leaving out rows that
 // agree everywhere when only differences are wanted. It returns how many rows it left out.
-func rowGroups(c reconcile.Comparison, diffOnly bool) ([]views.RowGroup, int) {
+// reveal, when set, gives masked contact values their Reveal control.
+func rowGroups(c reconcile.Comparison, diffOnly bool, reveal revealer) ([]views.RowGroup, int) {
 	titles := map[string]string{}
 	for _, card := range c.Cards {
 		titles[card.Key] = cardTitle(card)
@@ -187,7 +200,7 @@ func rowGroups(c reconcile.Comparison, diffOnly bool) ([]views.RowGroup, int) {
 			gi = len(groups) - 1
 			index[r.CardKey] = gi
 		}
-		groups[gi].Rows = append(groups[gi].Rows, fieldRow(r))
+		groups[gi].Rows = append(groups[gi].Rows, fieldRow(r, reveal))
 	}
 	return groups, hidden
 }
@@ -205,7 +218,7 @@ func cardTitle(card reconcile.CardRow) string {
 }
 
 // fieldRow is one row of the grid.
-func fieldRow(r reconcile.Row) views.FieldRow {
+func fieldRow(r reconcile.Row, reveal revealer) views.FieldRow {
 	masked := r.Kind == reconcile.FieldEmail || r.Kind == reconcile.FieldPhone
 	row := views.FieldRow{
 		Field:     r.Field,
@@ -213,6 +226,14 @@ func fieldRow(r reconcile.Row) views.FieldRow {
 		Issuer:    valueView(r.Issuer, masked),
 		Different: r.Different(),
 	}
+	field := "email"
+	switch {
+	case !masked:
+		reveal = nil
+	case r.Kind == reconcile.FieldPhone:
+		field = "phone"
+	}
+	row.Issuer.Reveal = revealControl(reveal, revealIssuer, field, row.Issuer)
 	for _, c := range r.Cells {
 		icon, label := verdictText(c.Verdict, c.Reason)
 		row.Cells = append(row.Cells, views.FieldCell{
@@ -222,8 +243,26 @@ func fieldRow(r reconcile.Row) views.FieldRow {
 			Icon:         icon,
 			Value:        valueView(c.Values, masked),
 		})
+		cell := &row.Cells[len(row.Cells)-1]
+		if c.Verdict != reconcile.Unavailable && c.Verdict != reconcile.NotApplicable {
+			cell.Value.Reveal = revealControl(reveal, c.Directory, field, cell.Value)
+		}
 	}
 	return row
+}
+
+// revealControl is the Reveal control of one masked cell, or nil when the viewer may not
+// reveal or the cell holds nothing. A cell with several values (a directory may hold several
+// emails) gets one control that reveals them all.
+func revealControl(reveal revealer, source, field string, v views.Value) *views.RevealForm {
+	if reveal == nil || len(v.Items) == 0 || (source != revealIssuer && !directoryPattern.MatchString(source)) {
+		return nil
+	}
+	texts := make([]string, len(v.Items))
+	for i, it := range v.Items {
+		texts[i] = it.Text
+	}
+	return reveal(source, field, strings.Join(texts, ", "))
 }
 
 // verdictText is a verdict's icon and words; the colour comes from CSS, so no verdict is told

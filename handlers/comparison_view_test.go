@@ -123,7 +123,7 @@ func TestBuildComparisonViewPageParts(t *testing.T) {
 		t.Errorf("%d rows shown + %d hidden, want %d in all with some hidden", rows, got.HiddenRows, len(c.Rows))
 	}
 	all := buildComparisonView(c, comparisonViewOptions{})
-	if all.HiddenRows != 0 || all.ToggleURL != "/customers/C42/comparison" || all.TogglePageURL != "/customers/C42" {
+	if all.HiddenRows != 0 || all.ToggleURL != "/customers/C42/comparison?show=diff" || all.TogglePageURL != "/customers/C42" {
 		t.Errorf("show all: hidden %d, toggle %q %q", all.HiddenRows, all.ToggleURL, all.TogglePageURL)
 	}
 }

@@ -97,11 +97,16 @@ func (h *Handler) Customers(c echo.Context) error {
 }
 
 // Customer is the issuer half of the customer page (GET /customers/:id); the comparison
-// beside it is loaded by htmx from /customers/:id/comparison. An unknown id is a 404. The
-// view is recorded in the audit trail before the record is sent.
+// beside it is loaded by htmx from /customers/:id/comparison, with the page's "show" choice
+// passed on. An unknown id is a 404. The view is recorded in the audit trail before the record
+// is sent.
 func (h *Handler) Customer(c echo.Context) error {
 	varyOnFragment(c)
 	noStore(c)
+	showAll, err := parseShow(c.QueryParam("show"))
+	if err != nil {
+		return err
+	}
 	cust, err := h.customers.Get(c.Request().Context(), c.Param("id"))
 	if errors.Is(err, issuerdb.ErrNotFound) {
 		if rerr := h.record(c, audit.ActionCustomerView, audit.Failure, "", map[string]string{"reason": "not_found"}); rerr != nil {
@@ -114,11 +119,45 @@ func (h *Handler) Customer(c echo.Context) error {
 	if err := h.record(c, audit.ActionCustomerView, audit.Success, cust.ID, nil); err != nil {
 		return err
 	}
-	view := customerView(cust, seesUnmasked(c))
+	view := customerView(cust, seesUnmasked(c), showAll)
 	if wantsJSON(c) {
 		return c.JSON(http.StatusOK, view)
+	}
+	if reveal := pageRevealer(c, "record", cust.ID); reveal != nil {
+		view.RevealEmail = reveal(revealIssuer, "email", view.Email)
+		view.RevealPhone = reveal(revealIssuer, "phone", view.Phone)
 	}
 	b := h.base(c, view.Name)
 	b.Nav = "search"
 	return render(c, http.StatusOK, views.Customer(b, view))
+}
+
+// parseShow reads the customer page's "show" parameter: "all" shows every field of the
+// comparison, "diff" or nothing only the differences.
+func parseShow(show string) (bool, error) {
+	switch show {
+	case "", "diff":
+		return false, nil
+	case "all":
+		return true, nil
+	}
+	return false, errBadShow
+}
+
+// pageRevealer returns what builds the Reveal controls of one part (place) of a customer's
+// page, or nil when the viewer may not reveal: only agents reveal, and only what they see
+// masked (a fraud analyst sees contact data whole). The controls it builds are nil for an
+// empty value, which has nothing to reveal.
+func pageRevealer(c echo.Context, place, customerID string) revealer {
+	u, _ := auth.UserFrom(c.Request().Context())
+	if !u.Has(auth.RoleAgent) || seesUnmasked(c) {
+		return nil
+	}
+	return func(source, field, masked string) *views.RevealForm {
+		if masked == "" {
+			return nil
+		}
+		f := RevealForm(c, place, customerID, source, field, masked)
+		return &f
+	}
 }

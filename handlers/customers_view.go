@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"ctpdesk/issuerdb"
 	"ctpdesk/mask"
@@ -28,7 +30,7 @@ func searchView(in searchInput, page issuerdb.Page, searchErr error, reveal bool
 	v := views.SearchResults{Query: in.Query, Rows: []views.SearchRow{}}
 	var qe *issuerdb.QueryError
 	if errors.As(searchErr, &qe) {
-		v.Message = qe.Message
+		v.Message = sentenceCase(qe.Message)
 		return v
 	}
 	if in.Query == "" {
@@ -61,8 +63,9 @@ func searchView(in searchInput, page issuerdb.Page, searchErr error, reveal bool
 	return v
 }
 
-// customerView builds the issuer half of the customer page.
-func customerView(c issuerdb.Customer, reveal bool) views.CustomerRecord {
+// customerView builds the issuer half of the customer page. reveal shows contact data
+// unmasked; showAll asks the comparison the page loads for every field, not only differences.
+func customerView(c issuerdb.Customer, reveal, showAll bool) views.CustomerRecord {
 	v := views.CustomerRecord{
 		CustomerID:    c.ID,
 		ConsumerID:    c.ConsumerID,
@@ -82,6 +85,9 @@ func customerView(c issuerdb.Customer, reveal bool) views.CustomerRecord {
 		Cards:         make([]views.CardRecord, 0, len(c.Cards)),
 		ComparisonURL: customerURL(c.ID) + "/comparison",
 	}
+	if showAll {
+		v.ComparisonURL += "?show=all"
+	}
 	for _, d := range c.Cards {
 		v.Cards = append(v.Cards, views.CardRecord{
 			ID:             d.ID,
@@ -95,6 +101,15 @@ func customerView(c issuerdb.Customer, reveal bool) views.CustomerRecord {
 		})
 	}
 	return v
+}
+
+// sentenceCase starts a message with a capital letter, as the page prints it as a sentence.
+func sentenceCase(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 func contact(value string, reveal bool, masker func(string) string) string {

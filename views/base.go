@@ -44,7 +44,9 @@ type ErrorPage struct {
 	RequestID string
 }
 
-// HomePage is the view model of the landing page shown to anyone.
+// HomePage is the view model of the landing page, shown to visitors who are not signed in
+// (signed-in staff are sent on to the page of their role).
 type HomePage struct {
-	SignedIn bool
+	// SignInURL starts the sign-in at the corporate provider.
+	SignInURL string
 }

@@ -86,6 +86,9 @@ type FieldCell struct {
 type Value struct {
 	Items  []ValueItem
 	Masked bool
+	// Reveal, when set, stands in for the masked items: the viewer (an agent) may reveal the
+	// whole value with a reason.
+	Reveal *RevealForm
 }
 
 // ValueItem is one value ready to print: control and direction-changing characters made

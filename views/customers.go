@@ -37,23 +37,29 @@ type CardSummary struct {
 
 // CustomerRecord is the issuer half of the customer page: the record as the issuer holds it.
 type CustomerRecord struct {
-	CustomerID    string       `json:"customerId"`
-	ConsumerID    string       `json:"consumerId"`
-	Name          string       `json:"name"`
-	FirstName     string       `json:"firstName"`
-	MiddleName    string       `json:"middleName,omitempty"`
-	LastName      string       `json:"lastName"`
-	Email         string       `json:"email"`
-	Phone         string       `json:"phone"`
-	Masked        bool         `json:"masked"`
-	Language      string       `json:"language"`
-	Country       string       `json:"country"`
-	Address       []string     `json:"address"`
-	Status        string       `json:"status"`
-	Created       string       `json:"created"`
-	Updated       string       `json:"updated"`
-	Cards         []CardRecord `json:"cards"`
-	ComparisonURL string       `json:"comparisonUrl"`
+	CustomerID string `json:"customerId"`
+	ConsumerID string `json:"consumerId"`
+	Name       string `json:"name"`
+	FirstName  string `json:"firstName"`
+	MiddleName string `json:"middleName,omitempty"`
+	LastName   string `json:"lastName"`
+	Email      string `json:"email"`
+	Phone      string `json:"phone"`
+	Masked     bool   `json:"masked"`
+	// RevealEmail and RevealPhone are the Reveal controls that stand in for the masked email
+	// and phone, for viewers who may reveal them (agents); nil shows the value as it is.
+	RevealEmail *RevealForm  `json:"-"`
+	RevealPhone *RevealForm  `json:"-"`
+	Language    string       `json:"language"`
+	Country     string       `json:"country"`
+	Address     []string     `json:"address"`
+	Status      string       `json:"status"`
+	Created     string       `json:"created"`
+	Updated     string       `json:"updated"`
+	Cards       []CardRecord `json:"cards"`
+	// ComparisonURL is the fragment the page loads beside the record; it carries the page's
+	// "show" choice, so "all fields" survives a reload.
+	ComparisonURL string `json:"comparisonUrl"`
 }
 
 // CardRecord is one card of the issuer record. Only the last four digits of a PAN exist.

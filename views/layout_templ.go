@@ -487,7 +487,7 @@ func ErrorBody(e ErrorPage) templ.Component {
 	})
 }
 
-// Home is the landing page.
+// Home is the landing page for visitors who are not signed in.
 func Home(b Base, p HomePage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -521,17 +521,20 @@ func Home(b Base, p HomePage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<section class=\"error-page\"><h1>Click to Pay profiles, beside the issuer record</h1><p>Find a customer and see what each Click to Pay directory holds for them, with every difference explained.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<section class=\"landing\" aria-labelledby=\"landing-title\" data-testid=\"landing\"><h1 id=\"landing-title\">Click to Pay profiles, beside the issuer record</h1><p class=\"lead\">Find a customer and see what each Click to Pay directory holds for them, with every difference explained.</p><p><a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if !p.SignedIn {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<p><a href=\"/login\" role=\"button\">Sign in with corporate SSO</a></p>")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
+			var templ_7745c5c3_Var26 templ.SafeURL
+			templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(p.SignInURL))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/layout.templ`, Line: 104, Col: 42}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "</section>")
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "\" role=\"button\" data-testid=\"sign-in\">Sign in with corporate SSO</a></p><p class=\"muted\">Access uses the bank's single sign-on and is recorded in the audit trail.</p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -563,12 +566,12 @@ func idleWarning() templ.Component {
 			}()
 		}
 		ctx = templ.InitializeContext(ctx)
-		templ_7745c5c3_Var26 := templ.GetChildren(ctx)
-		if templ_7745c5c3_Var26 == nil {
-			templ_7745c5c3_Var26 = templ.NopComponent
+		templ_7745c5c3_Var27 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var27 == nil {
+			templ_7745c5c3_Var27 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<div id=\"idle-warning\" class=\"idle-warning\" role=\"alertdialog\" aria-labelledby=\"idle-warning-text\" data-testid=\"idle-warning\" hidden><p id=\"idle-warning-text\">You will be signed out in <span data-idle-remaining>2 minutes</span> because of inactivity.</p><button type=\"button\" data-idle-stay>Stay signed in</button></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<div id=\"idle-warning\" class=\"idle-warning\" role=\"alertdialog\" aria-labelledby=\"idle-warning-text\" data-testid=\"idle-warning\" hidden><p id=\"idle-warning-text\">You will be signed out in <span data-idle-remaining>2 minutes</span> because of inactivity.</p><button type=\"button\" data-idle-stay>Stay signed in</button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -22,4 +22,7 @@ type SignInFailedPage struct {
 type NoAccessPage struct {
 	Name      string
 	RequestID string
+	// SignedIn says a session exists (it lost its role since sign-in): the page then offers
+	// sign-out instead of saying the person was not signed in.
+	SignedIn bool
 }

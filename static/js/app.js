@@ -70,6 +70,22 @@
     window.setInterval(tick, 1000);
   }
 
+  // A region marked data-busy (the customer page's comparison) is aria-busy while an htmx
+  // request that fills it is in flight, and only then: screen readers wait for the new content,
+  // the stylesheet dims the old. afterRequest fires after the swap, and on errors and timeouts.
+  function busyTarget(ev) {
+    var t = ev.detail && ev.detail.target;
+    return t && t.hasAttribute && t.hasAttribute("data-busy") ? t : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var t = busyTarget(ev);
+    if (t) t.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    var t = busyTarget(ev);
+    if (t) t.setAttribute("aria-busy", "false");
+  });
+
   // After sign-out the page links to the provider's own sign-out; follow it at once, replacing
   // this page in the history so Back never returns to it.
   function autoNavigate() {
