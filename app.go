@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"ctpdesk/auth"
 	"ctpdesk/handlers"
 	"ctpdesk/metrics"
 	"ctpdesk/static"
@@ -32,6 +33,9 @@ type app struct {
 	metrics *metrics.Metrics
 	// db is the dashboard's own database (sessions, audit trail), opened by dashboardDB.
 	db *store.DB
+	// sessions is the session store built by wireAuth; the load test signs its virtual users
+	// in through it.
+	sessions *auth.SessionStore
 	// dev holds what the embedded components of `ctpdesk dev` hand each other (the sandbox's
 	// URL and key, the development IdP's issuer); nil under `ctpdesk serve`.
 	dev *devParts

@@ -141,6 +141,7 @@ func (a *app) wireAuth(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("CTPDESK_OIDC_ISSUER: %w", err)
 	}
+	a.sessions = sessions
 	guard := &auth.Guard{Sessions: sessions, LoginPath: "/login", Record: a.recordGuardEvent}
 	a.deps.SignIn = &auth.Authenticator{RP: rp, Sessions: sessions}
 	a.deps.Subject = func(c echo.Context) string {
