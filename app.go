@@ -133,6 +133,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) (err error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	conns := newConnTracker()
+	srv.ConnState = conns.hook
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(a.env.stdout, "ctpdesk: listening on http://%s (open %s)\n", ln.Addr(), a.cfg.PublicURL)
@@ -146,8 +148,27 @@ func (a *app) serve(ctx context.Context, ln net.Listener) (err error) {
 	a.log.Info("shutting down: draining in-flight requests", slog.Duration("grace", a.cfg.ShutdownGrace))
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	// While Shutdown waits for requests in flight, close the connections that clients opened
+	// and never used: they carry no request, and net/http alone would wait for them.
+	stopSweep := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSweep:
+				return
+			case <-tick.C:
+				conns.closeUnused(500 * time.Millisecond)
+			}
+		}
+	}()
+	err = srv.Shutdown(sctx)
+	close(stopSweep)
+	if err != nil {
+		inFlight := conns.active()
+		srv.Close()
+		return fmt.Errorf("shutdown: %d request(s) still in flight after CTPDESK_SHUTDOWN_GRACE (%s): %w", inFlight, a.cfg.ShutdownGrace, err)
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

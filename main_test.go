@@ -267,3 +267,44 @@ func TestHomePageInChromium(t *testing.T) {
 	b.Screenshot("home")
 	b.AssertClean()
 }
+
+// A pooling client or proxy often holds a connection it never sends a request on. net/http
+// would wait five seconds before treating it as idle; with a shorter grace the stop would fail.
+// Shutdown must see that no request is in flight and stop cleanly within the grace.
+func TestShutdownIsNotHeldByAnUnusedConnection(t *testing.T) {
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{"CTPDESK_ADDR": "127.0.0.1:0", "CTPDESK_SHUTDOWN_GRACE": "2s"}[k]
+	}, ModeDev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := listen(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	a := &app{cfg: cfg, log: newLogger(&logs, cfg.LogLevel), env: &environment{getenv: func(string) string { return "" }, stdout: &logs, stderr: &logs}}
+	a.authz = func(handlers.Route) []echo.MiddlewareFunc { return nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- a.serve(ctx, ln) }()
+	for !strings.Contains(logs.String(), "listening on") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	idle, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("stop with only an unused connection open: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return")
+	}
+}

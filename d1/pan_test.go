@@ -11,8 +11,10 @@ import (
 	"ctpdesk/d1/sandbox"
 )
 
-// longDigits finds any run of more than four digits, the shape of a card number fragment.
-var longDigits = regexp.MustCompile(`[0-9]{12,}`)
+// longDigits finds a free-standing run of twelve or more digits, the shape of a card number.
+// Digits inside a hexadecimal id (correlation ids) or after a decimal point (durations in log
+// lines) are not numbers of their own; the exact PANs are searched for separately above.
+var longDigits = regexp.MustCompile(`(?:^|[^0-9A-Za-z.])([0-9]{12,})(?:$|[^0-9A-Za-z])`)
 
 // TestFullPANNeverSurvives makes the sandbox send full card numbers and checks that no full
 // PAN appears in the results, the logs or the errors.
@@ -53,8 +55,9 @@ func TestFullPANNeverSurvives(t *testing.T) {
 			t.Fatalf("full PAN %s leaked", pan)
 		}
 	}
-	if m := longDigits.FindString(everything); m != "" {
-		t.Fatalf("a long digit run %q appears in results, errors or logs", m)
+	if m := longDigits.FindStringSubmatch(everything); m != nil {
+		i := strings.Index(everything, m[1])
+		t.Fatalf("a long digit run %q appears in results, errors or logs: …%s…", m[1], everything[max(0, i-80):min(len(everything), i+40)])
 	}
 }
 
