@@ -185,8 +185,9 @@ func rowGroups(c reconcile.Comparison, diffOnly bool, reveal revealer) ([]views.
 	var groups []views.RowGroup
 	index := map[string]int{}
 	hidden := 0
+	enrolled := enrolledDirectories(c.Columns)
 	for _, r := range c.Rows {
-		if diffOnly && !r.Different() {
+		if diffOnly && !differsWhereEnrolled(r, enrolled) {
 			hidden++
 			continue
 		}
@@ -200,9 +201,34 @@ func rowGroups(c reconcile.Comparison, diffOnly bool, reveal revealer) ([]views.
 			gi = len(groups) - 1
 			index[r.CardKey] = gi
 		}
-		groups[gi].Rows = append(groups[gi].Rows, fieldRow(r, reveal))
+		row := fieldRow(r, reveal)
+		row.Different = differsWhereEnrolled(r, enrolled)
+		groups[gi].Rows = append(groups[gi].Rows, row)
 	}
 	return groups, hidden
+}
+
+// enrolledDirectories lists the directories whose column is anything but "not enrolled".
+func enrolledDirectories(cols []reconcile.Column) map[string]bool {
+	out := make(map[string]bool, len(cols))
+	for _, col := range cols {
+		if col.State != reconcile.StateNotEnrolled {
+			out[col.Directory] = true
+		}
+	}
+	return out
+}
+
+// differsWhereEnrolled says whether a row differs in a directory that holds something for the
+// customer. A directory the customer is not enrolled in says so in its column header; counting
+// each of its empty fields as a difference would bury the real ones under rows of "missing".
+func differsWhereEnrolled(r reconcile.Row, enrolled map[string]bool) bool {
+	for _, cell := range r.Cells {
+		if enrolled[cell.Directory] && cell.Verdict.IsDifference() {
+			return true
+		}
+	}
+	return false
 }
 
 // cardTitle heads a card's rows: its last 4, scheme and issuer status.

@@ -60,7 +60,9 @@ func TestBuildComparisonViewMasksForAgents(t *testing.T) {
 	if got := mustRow(t, fraud, "email").Issuer.Items[0].Text; got != "zoe.martin@example.com" {
 		t.Errorf("fraud sees issuer email %q, want it whole", got)
 	}
-	if got := mustRow(t, agent, "phone").Cells[0].Value.Items[0].Text; strings.Contains(got, "612345") {
+	// The phone matches where the customer is enrolled, so only the full grid shows it.
+	agentAll := buildComparisonView(c, comparisonViewOptions{CSRFToken: "tok"})
+	if got := mustRow(t, agentAll, "phone").Cells[0].Value.Items[0].Text; strings.Contains(got, "612345") {
 		t.Errorf("agent sees directory phone %q unmasked", got)
 	}
 	if !agent.Masked || fraud.Masked {
@@ -207,4 +209,43 @@ func mustRow(tb testing.TB, p views.ComparisonPage, field string) views.FieldRow
 	}
 	tb.Fatalf("no row %q", field)
 	return views.FieldRow{}
+}
+
+// A directory the customer is not enrolled in says so in its header; its empty fields must not
+// turn every row into a "difference" that the differences-only view then shows.
+func TestDifferencesOnlyIgnoresDirectoriesNotEnrolled(t *testing.T) {
+	res := viewResult()
+	p := &res.Profiles[0]
+	p.Consumer = d1.Consumer{FirstName: "Zoë", LastName: "Martin", Emails: []string{"zoe.martin@example.com"},
+		Phones: []d1.Phone{{CountryCode: "33", Number: "612345678"}}, Language: "fr-FR"}
+	p.Cards[0].BillingAddress.Country = "FR"
+	p.Cards[0].Status = "ACTIVE"
+	c := reconcile.Compare(viewCustomer(), res, reconcile.Options{Now: viewNow})
+	// Mastercard holds nothing for this customer: every consumer cell there is missing.
+	if got := c.Rows[0].Cells[1].Verdict; got != reconcile.MissingInDirectory {
+		t.Fatalf("precondition: Mastercard first name is %q", got)
+	}
+	v := buildComparisonView(c, comparisonViewOptions{DiffOnly: true})
+	for _, g := range v.Groups {
+		for _, r := range g.Rows {
+			if g.ID == "consumer" {
+				t.Errorf("consumer row %s shown although it matches in the one directory that holds the customer", r.Field)
+			}
+		}
+	}
+	// The stolen card still enrolled in Visa differs there and stays visible.
+	if _, ok := findRow(v, "card:crd_42:status"); !ok {
+		t.Error("the card status difference in Visa was hidden")
+	}
+}
+
+func findRow(v views.ComparisonPage, field string) (views.FieldRow, bool) {
+	for _, g := range v.Groups {
+		for _, r := range g.Rows {
+			if r.Field == field {
+				return r, true
+			}
+		}
+	}
+	return views.FieldRow{}, false
 }
