@@ -35,7 +35,9 @@ func (h *Handler) Login(c echo.Context) error {
 	if next != "/" {
 		start += "?" + url.Values{"next": {next}}.Encode()
 	}
-	return render(c, http.StatusOK, views.Login(h.base(c, "Sign in"), views.LoginPage{
+	base := h.base(c, "Sign in")
+	base.Nav = "login"
+	return render(c, http.StatusOK, views.Login(base, views.LoginPage{
 		StartURL:  start,
 		Expired:   c.QueryParam("expired") == "1",
 		SignedOut: c.QueryParam("signed_out") == "1",
