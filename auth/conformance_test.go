@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -264,4 +265,45 @@ func TestLoginNotRecordedLeavesNoSession(t *testing.T) {
 	}
 	_, _, err := h.auth.FinishLogin(w, r, func(User) error { return errors.New("audit trail unavailable") })
 	h.wantRefused(t, w, err, ReasonNotRecorded, "audit trail unavailable")
+}
+
+// TestLoginNestedRoleClaim: providers such as Keycloak put roles in a nested object; a dotted
+// CTPDESK_OIDC_ROLE_CLAIM follows it, and an unknown path still denies by default.
+func TestLoginNestedRoleClaim(t *testing.T) {
+	for _, tc := range []struct {
+		claim string
+		want  []Role
+	}{
+		{"realm_access.roles", []Role{RoleFraud}},
+		{"realm_access.missing", nil},
+		{"groups.roles", nil}, // groups is a list, not an object
+	} {
+		t.Run(tc.claim, func(t *testing.T) {
+			h := newHarness(t)
+			cfg := testRPConfig(h.op, h.clock)
+			cfg.RoleClaim = tc.claim
+			rp, err := NewRelyingParty(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.auth = &Authenticator{RP: rp, Sessions: h.sessions}
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) {
+					c["groups"] = []string{"marketing"}
+					c["realm_access"] = map[string]any{"roles": []string{"fraud-analysts", "offline_access"}}
+				}
+			})
+			w, u, err := h.login(t)
+			if tc.want == nil {
+				h.wantRefused(t, w, err, ReasonNoRole, "")
+				return
+			}
+			if err != nil {
+				t.Fatalf("login: %v", err)
+			}
+			if !slices.Equal(u.Roles, tc.want) {
+				t.Errorf("roles %v, want %v", u.Roles, tc.want)
+			}
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -246,6 +247,11 @@ func decodeClaims(decode func(any) error) (idClaims, error) {
 // group, as a plain string.
 func (c idClaims) groups(claim string) ([]string, bool, error) {
 	raw, ok := c.raw[claim]
+	if !ok && strings.Contains(claim, ".") {
+		// Providers such as Keycloak nest roles ("realm_access.roles"); a claim whose exact name
+		// has a dot still wins above.
+		raw, ok = nestedClaim(c.raw, strings.Split(claim, "."))
+	}
 	if !ok || string(raw) == "null" {
 		return nil, false, nil
 	}
@@ -258,6 +264,22 @@ func (c idClaims) groups(claim string) ([]string, bool, error) {
 		return []string{one}, true, nil
 	}
 	return nil, true, fmt.Errorf("auth: claim %q is neither a string nor a list of strings", claim)
+}
+
+// nestedClaim follows path through nested JSON objects of the token's claims.
+func nestedClaim(claims map[string]json.RawMessage, path []string) (json.RawMessage, bool) {
+	raw, ok := claims[path[0]]
+	for _, key := range path[1:] {
+		if !ok {
+			return nil, false
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil, false
+		}
+		raw, ok = obj[key]
+	}
+	return raw, ok
 }
 
 func (c idClaims) displayName() string {
