@@ -24,6 +24,13 @@ const (
 // MaxExportRows caps one CSV export; a bigger extract should be narrowed by time range.
 const MaxExportRows = 100_000
 
+// exportRowLimit is MaxExportRows; tests lower it to exercise truncation without writing a
+// hundred thousand events.
+var exportRowLimit = MaxExportRows
+
+// TruncatedMarker is the last line of an export that hit MaxExportRows.
+const TruncatedMarker = "# export truncated: more than 100000 events match; narrow the time range and export again"
+
 // Filter selects events for the auditor pages. Empty fields do not filter. Results are
 // newest first; Before is the keyset cursor (only events with seq < Before), 0 for the first
 // page.
@@ -139,7 +146,8 @@ var CSVHeader = []string{"seq", "time", "actor_issuer", "actor_subject", "actor_
 	"outcome", "customer_id", "details", "client_ip", "user_agent", "request_id", "prev_hash", "hash"}
 
 // ExportCSV writes every event matching f (Before and Limit ignored, newest first, at most
-// MaxExportRows) to w as CSV and returns how many rows it wrote. Cells that a spreadsheet
+// MaxExportRows, then TruncatedMarker when more match) to w as CSV and returns how many event
+// rows it wrote. Cells that a spreadsheet
 // would run as a formula are prefixed with an apostrophe.
 func (t *Trail) ExportCSV(ctx context.Context, w io.Writer, f Filter) (int, error) {
 	f.Before, f.Limit = 0, MaxPageSize
@@ -147,14 +155,15 @@ func (t *Trail) ExportCSV(ctx context.Context, w io.Writer, f Filter) (int, erro
 	if err := cw.Write(CSVHeader); err != nil {
 		return 0, fmt.Errorf("audit: export: %w", err)
 	}
-	n := 0
-	for n < MaxExportRows {
+	n, truncated := 0, false
+	for !truncated {
 		page, err := t.Query(ctx, f)
 		if err != nil {
 			return n, err
 		}
 		for _, e := range page.Events {
-			if n == MaxExportRows {
+			if n == exportRowLimit {
+				truncated = true
 				break
 			}
 			if err := cw.Write(csvRow(e)); err != nil {
@@ -166,6 +175,13 @@ func (t *Trail) ExportCSV(ctx context.Context, w io.Writer, f Filter) (int, erro
 			break
 		}
 		f.Before = page.NextBefore
+	}
+	if truncated {
+		// The export never stops short silently: the last line says so, where the auditor
+		// reading the file will see it.
+		if err := cw.Write([]string{TruncatedMarker}); err != nil {
+			return n, fmt.Errorf("audit: export: %w", err)
+		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

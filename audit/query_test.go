@@ -160,3 +160,35 @@ func TestExportCSV(t *testing.T) {
 		t.Errorf("customer cell = %q", got)
 	}
 }
+
+// TestExportCSVSaysWhenTruncated: an export that hits the row cap ends with a line that says
+// so, and one that fits has no such line.
+func TestExportCSVSaysWhenTruncated(t *testing.T) {
+	db := mustSQLite(t)
+	tr := seedQuery(t, db, time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	defer func(old int) { exportRowLimit = old }(exportRowLimit)
+	for _, tc := range []struct {
+		limit     int
+		truncated bool
+	}{{3, true}, {1000, false}} {
+		exportRowLimit = tc.limit
+		var buf bytes.Buffer
+		n, err := tr.ExportCSV(context.Background(), &buf, Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := csv.NewReader(&buf)
+		r.FieldsPerRecord = -1
+		rows, err := r.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := rows[len(rows)-1][0]
+		if got := last == TruncatedMarker; got != tc.truncated {
+			t.Errorf("limit %d: last line %q, truncated marker = %v, want %v", tc.limit, last, got, tc.truncated)
+		}
+		if tc.truncated && n != tc.limit {
+			t.Errorf("limit %d: wrote %d rows", tc.limit, n)
+		}
+	}
+}
