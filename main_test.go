@@ -308,3 +308,20 @@ func TestShutdownIsNotHeldByAnUnusedConnection(t *testing.T) {
 		t.Fatal("serve did not return")
 	}
 }
+
+func TestReadyzReportsEachDatabase(t *testing.T) {
+	a := startApp(t, "dev", nil)
+	resp, body := a.get(t, "/readyz")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
+	}
+	for _, want := range []string{`"issuer database":"ok"`, `"dashboard database":"ok"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/readyz lacks %s: %s", want, body)
+		}
+	}
+	// The report never carries an error text that could leak a connection string.
+	if strings.Contains(body, "sqlite:") || strings.Contains(body, "postgres") {
+		t.Errorf("/readyz leaks a database URL: %s", body)
+	}
+}

@@ -38,6 +38,11 @@ func (a *app) dashboardDB(ctx context.Context) (*store.DB, error) {
 	}
 	a.db = db
 	a.onClose(db.Close)
+	// Sessions and the audit trail live here: without it no page can be served. D1 and the
+	// OpenID Provider are left out of readiness on purpose: the issuer half and signed-in
+	// sessions keep working while they are down, and an orchestrator must not pull every
+	// replica because an upstream failed.
+	a.deps.Ready = append(a.deps.Ready, handlers.ReadyCheck{Name: "dashboard database", Probe: db.PingContext})
 	return db, nil
 }
 

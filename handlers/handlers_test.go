@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -107,5 +109,30 @@ func TestClientIPNeverComesFromAnUntrustedHeader(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestReadyzFailsWhenADependencyIsDown(t *testing.T) {
+	assets, err := static.Load("/static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(Deps{Assets: assets, Ready: []ReadyCheck{
+		{Name: "ok one", Probe: func(context.Context) error { return nil }},
+		{Name: "broken one", Probe: func(context.Context) error { return errors.New("dial postgres://user:secret@db: refused") }},
+	}})
+	e := echo.New()
+	h.Register(e, nil)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", rec.Code)
+	}
+	body := rec.Body.String()
+	if !strings.Contains(body, `"broken one":"unavailable"`) || !strings.Contains(body, `"ok one":"ok"`) {
+		t.Errorf("body %s", body)
+	}
+	if strings.Contains(body, "secret") {
+		t.Errorf("the probe's error text leaked: %s", body)
 	}
 }
