@@ -153,6 +153,17 @@ func (r *envReader) fail(name, format string, args ...any) {
 
 func (r *envReader) err() error { return errors.Join(r.errs...) }
 
+// failed says whether a problem has already been reported for the variable name, so a second
+// check of the same value does not say the same thing twice.
+func (r *envReader) failed(name string) bool {
+	for _, e := range r.errs {
+		if strings.HasPrefix(e.Error(), name+": ") {
+			return true
+		}
+	}
+	return false
+}
+
 // raw returns the trimmed value and whether the variable was set to something.
 func (r *envReader) raw(name string) (string, bool) {
 	v := strings.TrimSpace(r.getenv(name))

@@ -168,7 +168,11 @@ func reportD1Errors(r *envReader, cl d1.Config) {
 	for _, e := range errs {
 		var ce *d1.ConfigError
 		if errors.As(e, &ce) {
-			r.fail(d1EnvName(ce.Field), "%s", ce.Reason)
+			name := d1EnvName(ce.Field)
+			if _, set := r.raw(name); !set && r.failed(name) {
+				continue // already reported as missing
+			}
+			r.fail(name, "%s", ce.Reason)
 			continue
 		}
 		r.fail("CTPDESK_D1", "%v", e)

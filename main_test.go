@@ -49,9 +49,12 @@ func TestServeRefusesToStartWithoutProductionSettings(t *testing.T) {
 	if err == nil {
 		t.Fatal("serve started with no configuration")
 	}
-	for _, name := range []string{"CTPDESK_PUBLIC_URL", "CTPDESK_DATABASE_URL", "CTPDESK_ISSUER_DATABASE_URL"} {
-		if !strings.Contains(err.Error(), name) {
-			t.Errorf("error does not name %s: %v", name, err)
+	for _, name := range []string{"CTPDESK_PUBLIC_URL", "CTPDESK_DATABASE_URL", "CTPDESK_ISSUER_DATABASE_URL",
+		"CTPDESK_OIDC_ISSUER", "CTPDESK_OIDC_CLIENT_ID", "CTPDESK_AUDIT_HMAC_KEY", "CTPDESK_D1_AUTHZ_URL",
+		"CTPDESK_D1_BANKING_URL", "CTPDESK_D1_ISSUER_ID", "CTPDESK_D1_SIGNING_KEY_FILE", "CTPDESK_D1_KEY_ID"} {
+		// Each missing setting is named once: a list that repeats itself hides what is missing.
+		if n := strings.Count(err.Error(), name+":"); n != 1 {
+			t.Errorf("error names %s %d times, want once:\n%v", name, n, err)
 		}
 	}
 }
