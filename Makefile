@@ -86,6 +86,10 @@ loadtest: ## Whole dev dashboard in-process: 200 signed-in users for 2 min on lo
 loadtest-fault: ## The fault run: under load, D1 answers 20% 503s, is down for 30 s, then answers in 2 s.
 	$(GO) run -ldflags "-X main.version=$(VERSION)" . loadtest --users 200 --fault $(LOADTEST_FLAGS)
 
+.PHONY: screenshots
+screenshots: ## Take every screen in Chromium (artifacts/) and refresh the README's screenshot.
+	CTPDESK_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run TestUITourInChromium .
+
 .PHONY: clean
 clean: ## Remove build outputs, dev data and test artifacts.
 	rm -rf bin data artifacts .cache

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,8 +93,27 @@ func tour(t *testing.T, b *browsertest.Browser, base string, pages []uiPage) {
 				p.prepare(t, b)
 			}
 			checkLayout(t, b, p.name+" ("+scheme+")")
-			b.Screenshot("ui-" + p.name + "-" + scheme)
+			shot := b.Screenshot("ui-" + p.name + "-" + scheme)
+			if readmeShot[p.name+"-"+scheme] && os.Getenv("CTPDESK_UPDATE_SCREENSHOTS") == "1" && shot != "" {
+				updateReadmeScreenshot(t, shot)
+			}
 		}
+	}
+}
+
+// readmeShot names the tour's screen the README shows; `make screenshots` refreshes it.
+var readmeShot = map[string]bool{"comparison-risk-closed-card-active-light": true}
+
+// updateReadmeScreenshot copies a screenshot over docs/screenshots/comparison-risk-agent.png.
+func updateReadmeScreenshot(t *testing.T, src string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(filepath.Dir(browsertest.ArtifactsDir()), "docs", "screenshots", "comparison-risk-agent.png")
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
