@@ -138,6 +138,21 @@ func TestConformanceKeyRotation(t *testing.T) {
 	})
 }
 
+// TestProviderSigningAlgorithms: providers sign with RSA, ECDSA or Ed25519 keys; each
+// asymmetric algorithm on the allow-list signs a token that is accepted.
+func TestProviderSigningAlgorithms(t *testing.T) {
+	for name, mk := range map[string]func(testing.TB, string) opKey{"RS256": newRSAKey, "ES256": newECKey, "EdDSA": newEdKey} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			key := mk(t, "alg-"+name)
+			h.op.set(func(op *fakeOP) { op.published = []opKey{key}; op.signer = key })
+			if _, u, err := h.login(t); err != nil || !u.Has(RoleAgent) {
+				t.Fatalf("sign-in with an %s key: %v (user %+v)", name, err, u)
+			}
+		})
+	}
+}
+
 // TestConformanceDiscoveryIssuerMismatch: a discovery document naming another issuer stops the
 // relying party from being built at all (oidcc-client-test-discovery-issuer-mismatch).
 func TestConformanceDiscoveryIssuerMismatch(t *testing.T) {

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -62,6 +63,15 @@ func newECKey(tb testing.TB, kid string) opKey {
 		tb.Fatal(err)
 	}
 	return opKey{kid: kid, alg: jose.ES256, priv: k}
+}
+
+func newEdKey(tb testing.TB, kid string) opKey {
+	tb.Helper()
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return opKey{kid: kid, alg: jose.EdDSA, priv: k}
 }
 
 // codeGrant is what the fake provider remembers about an authorization code.
