@@ -42,7 +42,7 @@ lint: fmt-check check-generated deploycheck ## gofmt, go vet, staticcheck, templ
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-# --- deploy/ and govulncheck checks (owner: issue 8 / security baseline) ---------------------
+# --- deploy/ and govulncheck checks -----------------------------------------------------------
 
 .PHONY: deploycheck
 deploycheck: ## Validate deploy/k8s (strict k8s.io/api schema + our rules) and deploy/Dockerfile.

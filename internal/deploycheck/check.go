@@ -21,7 +21,7 @@ type Options struct {
 	Placeholder string
 }
 
-// DefaultOptions matches the current config.go and the deployment guidance of issue 8.
+// DefaultOptions matches the current config.go and the deployment guidance in deploy/README.md.
 func DefaultOptions() Options {
 	return Options{
 		RequiredEnv: []string{
