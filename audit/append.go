@@ -65,7 +65,43 @@ func (t *Trail) beginWrite(ctx context.Context) (*sql.Tx, error) {
 // appendTx appends evs in one transaction: it assigns consecutive seqs after the head, chains
 // the hashes, seals a checkpoint at every multiple of CheckpointEvery, and reseals the head.
 // The events are updated in place with their seq and hashes.
-func (t *Trail) appendTx(ctx context.Context, evs []*Event) (err error) {
+func (t *Trail) appendTx(ctx context.Context, evs []*Event) error {
+	return t.inWriteTx(ctx, func(tx *sql.Tx, h head) (head, error) {
+		prev := h.hash
+		var checkpoints []checkpoint
+		for _, e := range evs {
+			e.Seq = h.seq + 1
+			h.seq = e.Seq
+			e.PrevHash = prev
+			hash, ok := chainHash(prev, e)
+			if !ok {
+				return h, fmt.Errorf("chain head hash %q is not a SHA-256 hex digest", clean(prev, 80))
+			}
+			e.Hash = hash
+			prev = hash
+			if e.Seq%t.opts.CheckpointEvery == 0 {
+				h.checkpointN++
+				checkpoints = append(checkpoints, t.newCheckpoint(h.checkpointN, kindPeriodic, e.Seq, e.Hash))
+			}
+		}
+		h.hash = prev
+		for start := 0; start < len(evs); start += insertChunk {
+			if err := t.insertEvents(ctx, tx, evs[start:min(start+insertChunk, len(evs))]); err != nil {
+				return h, err
+			}
+		}
+		for _, c := range checkpoints {
+			if err := insertCheckpoint(ctx, t.db, tx, c); err != nil {
+				return h, err
+			}
+		}
+		return h, nil
+	})
+}
+
+// inWriteTx runs fn inside a serialised write transaction holding the chain head and writes
+// back the head fn returns, resealed.
+func (t *Trail) inWriteTx(ctx context.Context, fn func(*sql.Tx, head) (head, error)) (err error) {
 	tx, err := t.beginWrite(ctx)
 	if err != nil {
 		return err
@@ -79,36 +115,14 @@ func (t *Trail) appendTx(ctx context.Context, evs []*Event) (err error) {
 	if err != nil {
 		return err
 	}
-	prev := h.hash
-	checkpointN := h.checkpointN
-	var checkpoints []checkpoint
-	for _, e := range evs {
-		e.Seq = h.seq + 1
-		h.seq = e.Seq
-		e.PrevHash = prev
-		hash, ok := chainHash(prev, e)
-		if !ok {
-			return fmt.Errorf("chain head hash %q is not a SHA-256 hex digest", clean(prev, 80))
-		}
-		e.Hash = hash
-		prev = hash
-		if e.Seq%t.opts.CheckpointEvery == 0 {
-			checkpointN++
-			checkpoints = append(checkpoints, t.newCheckpoint(checkpointN, kindPeriodic, e.Seq, e.Hash))
-		}
-	}
-	for start := 0; start < len(evs); start += insertChunk {
-		if err := t.insertEvents(ctx, tx, evs[start:min(start+insertChunk, len(evs))]); err != nil {
-			return err
-		}
-	}
-	for _, c := range checkpoints {
-		if err := insertCheckpoint(ctx, t.db, tx, c); err != nil {
-			return err
-		}
-	}
-	if err := t.writeHead(ctx, tx, h.seq, prev, checkpointN); err != nil {
+	nh, err := fn(tx, h)
+	if err != nil {
 		return err
+	}
+	if nh != h {
+		if err := t.writeHead(ctx, tx, nh.seq, nh.hash, nh.checkpointN); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

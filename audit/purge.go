@@ -77,37 +77,6 @@ func (t *Trail) Purge(ctx context.Context, before time.Time) (PurgeReport, error
 	return out, nil
 }
 
-// inWriteTx runs fn inside a serialised write transaction holding the chain head and writes
-// back the head fn returns, resealed.
-func (t *Trail) inWriteTx(ctx context.Context, fn func(*sql.Tx, head) (head, error)) (err error) {
-	tx, err := t.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	h, err := lockHead(ctx, t.db, tx)
-	if err != nil {
-		return err
-	}
-	nh, err := fn(tx, h)
-	if err != nil {
-		return err
-	}
-	if nh != h {
-		if err := t.writeHead(ctx, tx, nh.seq, nh.hash, nh.checkpointN); err != nil {
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
 // RunRetention purges events older than keep once at start and then every interval until ctx
 // ends. Several replicas may run it: purges are serialised on the chain head and a purge with
 // nothing old enough changes nothing. Failures are logged and retried at the next interval;
