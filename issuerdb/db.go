@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 
+	"ctpdesk/internal/sqldialect"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -170,13 +172,9 @@ func newProvider(sqldb *sql.DB, d dialect) (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issuerdb: migrations: %w", err)
 	}
-	gd := goose.DialectSQLite3
-	if d == postgresDialect {
-		gd = goose.DialectPostgres
-	}
 	// The issuer schema keeps its own version table so it can share a database with the
 	// dashboard's store without the two goose histories colliding.
-	p, err := goose.NewProvider(gd, sqldb, dir, goose.WithTableName("issuerdb_schema_version"))
+	p, err := sqldialect.Migrations(sqldb, d == postgresDialect, dir, "issuerdb_schema_version")
 	if err != nil {
 		return nil, fmt.Errorf("issuerdb: migrations: %w", err)
 	}
@@ -217,17 +215,7 @@ func (db *DB) rebind(q string) string {
 	if db.dialect != postgresDialect {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqldialect.Rebind(q)
 }
 
 // Ping says whether the database answers, for readiness checks.

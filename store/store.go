@@ -13,10 +13,10 @@ import (
 	"net/url"
 	"strings"
 
+	"ctpdesk/internal/sqldialect"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
 
 // Dialect names the database engine behind a DB.
@@ -105,19 +105,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	gooseDialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
-	if db.Dialect == Postgres {
-		gooseDialect = goose.DialectPostgres
-		// Several replicas may start at once against one empty database; an advisory lock
-		// makes one of them migrate while the others wait. (SQLite's write lock does the same.)
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return fmt.Errorf("store: migrations: %w", err)
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	p, err := goose.NewProvider(gooseDialect, db.DB, dir, opts...)
+	p, err := sqldialect.Migrations(db.DB, db.Dialect == Postgres, dir, "")
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
@@ -133,15 +121,5 @@ func (db *DB) Rebind(query string) string {
 	if db.Dialect != Postgres {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqldialect.Rebind(query)
 }
