@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 	"ctpdesk/issuerdb"
 )
 
@@ -61,12 +61,12 @@ func runSandbox(ctx context.Context, env *environment, args []string) error {
 		opts.KeyDir = *keyDir
 	}
 	if *fault != "" {
-		if opts.Fault, err = sandbox.ParseFault(*fault); err != nil {
+		if opts.Fault, err = d1sandbox.ParseFault(*fault); err != nil {
 			return fmt.Errorf("--fault: %w", err)
 		}
 	}
 	if *consumerFaults != "" {
-		if opts.ConsumerFaults, err = sandbox.ParseConsumerFaults(*consumerFaults); err != nil {
+		if opts.ConsumerFaults, err = d1sandbox.ParseConsumerFaults(*consumerFaults); err != nil {
 			return fmt.Errorf("--consumer-faults: %w", err)
 		}
 	}
@@ -81,7 +81,7 @@ func runSandbox(ctx context.Context, env *environment, args []string) error {
 		opts.Keys = map[string]*ecdsa.PublicKey{*kid: key}
 	}
 	if *tlsCert != "" || *tlsKey != "" || *clientCA != "" {
-		if opts.TLS, err = sandbox.ServerTLSConfig(*tlsCert, *tlsKey, *clientCA); err != nil {
+		if opts.TLS, err = d1sandbox.ServerTLSConfig(*tlsCert, *tlsKey, *clientCA); err != nil {
 			return err
 		}
 	}
@@ -111,13 +111,13 @@ type sandboxStart struct {
 	// Portfolio, when set, is served as is (`ctpdesk dev` passes its open issuer database).
 	// Otherwise IssuerDBURL is opened read-only, or, when empty, the generator's first
 	// Customers customers of Seed are served.
-	Portfolio   sandbox.PortfolioSource
+	Portfolio   d1sandbox.PortfolioSource
 	IssuerDBURL string
 	// Keys are the trusted public keys; empty means generate one and write it to KeyDir.
 	Keys           map[string]*ecdsa.PublicKey
 	KeyDir         string
-	Fault          sandbox.Fault
-	ConsumerFaults map[string]sandbox.Fault
+	Fault          d1sandbox.Fault
+	ConsumerFaults map[string]d1sandbox.Fault
 	TLS            *tls.Config
 	Log            *slog.Logger
 }
@@ -125,7 +125,7 @@ type sandboxStart struct {
 // runningSandbox is a started sandbox. Key is the generated private key (nil when keys were
 // given), which `ctpdesk dev` hands to the D1 client in memory.
 type runningSandbox struct {
-	*sandbox.Server
+	*d1sandbox.Server
 	URL            string
 	KeyID          string
 	Key            *ecdsa.PrivateKey
@@ -154,7 +154,7 @@ func startSandbox(ctx context.Context, opts sandboxStart) (*runningSandbox, erro
 		portfolio = db
 		closers = append(closers, func() { db.Close() })
 	default:
-		p, err := sandbox.NewGeneratorPortfolio(opts.Seed, opts.Customers)
+		p, err := d1sandbox.NewGeneratorPortfolio(opts.Seed, opts.Customers)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +166,7 @@ func startSandbox(ctx context.Context, opts sandboxStart) (*runningSandbox, erro
 		}
 		return nil, err
 	}
-	sb, err := sandbox.New(sandbox.Options{
+	sb, err := d1sandbox.New(d1sandbox.Options{
 		IssuerID: opts.IssuerID, Keys: opts.Keys, Portfolio: portfolio, Seed: opts.Seed,
 		Fault: opts.Fault, ConsumerFaults: opts.ConsumerFaults, Logger: opts.Log,
 	})

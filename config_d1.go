@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 )
 
 // D1Config is how ctpdesk reaches Thales D1 and, in development, how its sandbox behaves.
@@ -20,9 +20,9 @@ type D1Config struct {
 	// (CTPDESK_SANDBOX_ADDR).
 	SandboxAddr string
 	// SandboxFault and SandboxConsumerFaults are the sandbox's initial faults
-	// (CTPDESK_SANDBOX_FAULT, CTPDESK_SANDBOX_CONSUMER_FAULTS; see sandbox.ParseFault).
-	SandboxFault          sandbox.Fault
-	SandboxConsumerFaults map[string]sandbox.Fault
+	// (CTPDESK_SANDBOX_FAULT, CTPDESK_SANDBOX_CONSUMER_FAULTS; see d1sandbox.ParseFault).
+	SandboxFault          d1sandbox.Fault
+	SandboxConsumerFaults map[string]d1sandbox.Fault
 }
 
 // devIssuerID is the issuer id of the embedded sandbox when CTPDESK_D1_ISSUER_ID is unset.
@@ -70,14 +70,14 @@ func loadD1Config(r *envReader, c *Config) {
 
 	d.SandboxAddr = r.addr("CTPDESK_SANDBOX_ADDR", "127.0.0.1:8090")
 	if spec := r.str("CTPDESK_SANDBOX_FAULT", ""); spec != "" {
-		f, err := sandbox.ParseFault(spec)
+		f, err := d1sandbox.ParseFault(spec)
 		if err != nil {
 			r.fail("CTPDESK_SANDBOX_FAULT", "%v", err)
 		}
 		d.SandboxFault = f
 	}
 	if spec := r.str("CTPDESK_SANDBOX_CONSUMER_FAULTS", ""); spec != "" {
-		m, err := sandbox.ParseConsumerFaults(spec)
+		m, err := d1sandbox.ParseConsumerFaults(spec)
 		if err != nil {
 			r.fail("CTPDESK_SANDBOX_CONSUMER_FAULTS", "%v", err)
 		}

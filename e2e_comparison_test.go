@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 	"ctpdesk/internal/browsertest"
 	"ctpdesk/issuerdb"
 	"ctpdesk/reconcile"
@@ -29,7 +29,7 @@ type comparisonCase struct {
 	name     string
 	customer issuerdb.Customer
 	profiles []d1.Profile
-	dv       sandbox.Derivation
+	dv       d1sandbox.Derivation
 	// failing is set for the customer whose D1 calls the sandbox answers with 503.
 	failing bool
 }
@@ -44,9 +44,9 @@ func pickComparisonCases(tb testing.TB) []comparisonCase {
 	found := map[string]comparisonCase{}
 	for i := range comparisonCustomers {
 		c := g.Customer(i)
-		profiles, dv := sandbox.Derive(comparisonSeed, c)
+		profiles, dv := d1sandbox.Derive(comparisonSeed, c)
 		name := string(dv.Kind)
-		if dv.Kind == sandbox.KindRisk {
+		if dv.Kind == d1sandbox.KindRisk {
 			name += "-" + string(dv.Risk)
 		}
 		if _, ok := found[name]; !ok {
@@ -215,19 +215,19 @@ func checkScenario(t *testing.T, b *browsertest.Browser, cc comparisonCase, cell
 		if !strings.Contains(evalString(t, b, `document.querySelector('#issuer-record').innerText`), cc.customer.LastName) {
 			t.Error("D1 failing: the issuer record is not shown")
 		}
-	case cc.dv.Kind == sandbox.KindNotEnrolled:
+	case cc.dv.Kind == d1sandbox.KindNotEnrolled:
 		for dir, s := range states {
 			if s != "not-enrolled" {
 				t.Errorf("not enrolled: %s column is %s", dir, s)
 			}
 		}
-	case cc.dv.Kind == sandbox.KindNoCard:
+	case cc.dv.Kind == d1sandbox.KindNoCard:
 		for _, dir := range cc.dv.Directories {
 			if states[dir] != "no-card" {
 				t.Errorf("no card: %s column is %s", dir, states[dir])
 			}
 		}
-	case cc.dv.Kind == sandbox.KindMatch:
+	case cc.dv.Kind == d1sandbox.KindMatch:
 		for k, v := range cells {
 			if v == "differs" || v == "equivalent" || v == "missing-at-issuer" {
 				t.Errorf("match: %s = %s", k, v)
@@ -246,10 +246,10 @@ func checkScenario(t *testing.T, b *browsertest.Browser, cc comparisonCase, cell
 			t.Errorf("%s: the sandbox changed %s in %s but the page says %q", cc.name, field, ch.Directory, v)
 		}
 	}
-	wantRisk := map[sandbox.Risk]string{
-		sandbox.RiskClosedCardActive: "at the issuer but still enrolled in",
-		sandbox.RiskUnknownCard:      "but unknown to the issuer",
-		sandbox.RiskContactTakeover:  "Email and phone both differ",
+	wantRisk := map[d1sandbox.Risk]string{
+		d1sandbox.RiskClosedCardActive: "at the issuer but still enrolled in",
+		d1sandbox.RiskUnknownCard:      "but unknown to the issuer",
+		d1sandbox.RiskContactTakeover:  "Email and phone both differ",
 	}[cc.dv.Risk]
 	switch {
 	case wantRisk != "" && !strings.Contains(risks, wantRisk):

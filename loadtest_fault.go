@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 	"ctpdesk/internal/loadtest"
 )
 
@@ -53,7 +53,7 @@ type faultPhase struct {
 func faultPhases(t faultTimings, d1Latency time.Duration) []faultPhase {
 	healthy := func(h *loadHarness) error {
 		h.front.setFailureRate(0)
-		h.sandbox.SetFault(sandbox.Fault{Latency: d1Latency})
+		h.sandbox.SetFault(d1sandbox.Fault{Latency: d1Latency})
 		return nil
 	}
 	return []faultPhase{
@@ -68,7 +68,7 @@ func faultPhases(t faultTimings, d1Latency time.Duration) []faultPhase {
 			return nil
 		}},
 		{Name: "2s answers", Length: t.Slow, Apply: func(h *loadHarness) error {
-			h.sandbox.SetFault(sandbox.Fault{Latency: faultSlowLatency})
+			h.sandbox.SetFault(d1sandbox.Fault{Latency: faultSlowLatency})
 			return h.front.up()
 		}},
 		{Name: "recovered", Length: t.Recovered, Apply: healthy},

@@ -18,7 +18,7 @@ import (
 
 	"ctpdesk/auth"
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 	"ctpdesk/issuerdb"
 )
 
@@ -32,7 +32,7 @@ const loadSeed = 1
 type loadHarness struct {
 	app        *app
 	url        string // the dashboard's base URL
-	sandbox    *sandbox.Server
+	sandbox    *d1sandbox.Server
 	front      *d1Front
 	d1         *d1.Client
 	bankingURL string // the breaker's key in the D1 client
@@ -63,9 +63,9 @@ func startLoadHarness(ctx context.Context, o loadOptions) (*loadHarness, error) 
 	if h.portfolio, err = issuerdb.Open(ctx, issuerURL, issuerdb.Options{ReadOnly: true}); err != nil {
 		return nil, fmt.Errorf("loadtest: open issuer database for the sandbox: %w", err)
 	}
-	h.sandbox, err = sandbox.New(sandbox.Options{
+	h.sandbox, err = d1sandbox.New(d1sandbox.Options{
 		IssuerID: devIssuerID, Portfolio: h.portfolio, Seed: loadSeed,
-		Fault: sandbox.Fault{Latency: o.D1Latency},
+		Fault: d1sandbox.Fault{Latency: o.D1Latency},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: sandbox: %w", err)

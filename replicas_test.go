@@ -21,7 +21,7 @@ import (
 
 	"ctpdesk/audit"
 	"ctpdesk/auth"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 	"ctpdesk/devidp"
 	"ctpdesk/internal/loadtest"
 	"ctpdesk/internal/pgtest"
@@ -62,7 +62,7 @@ func TestReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer portfolio.Close()
-	sb, err := sandbox.New(sandbox.Options{IssuerID: devIssuerID, Portfolio: portfolio, Seed: loadSeed})
+	sb, err := d1sandbox.New(d1sandbox.Options{IssuerID: devIssuerID, Portfolio: portfolio, Seed: loadSeed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 )
 
 // wireD1 builds the D1 client and hands it to the comparison page. In dev, unless
@@ -15,7 +15,7 @@ import (
 func (a *app) wireD1(ctx context.Context) error {
 	cfg := a.cfg.D1.Client
 	if a.cfg.Mode == ModeDev && cfg.AuthzURL == "" && cfg.BankingURL == "" {
-		portfolio, _ := a.deps.Customers.(sandbox.PortfolioSource)
+		portfolio, _ := a.deps.Customers.(d1sandbox.PortfolioSource)
 		sb, err := startSandbox(ctx, sandboxStart{
 			Addr: a.cfg.D1.SandboxAddr, IssuerID: cfg.IssuerID, Seed: a.cfg.Issuer.DevSeed,
 			Customers: a.cfg.Issuer.DevCustomers, Portfolio: portfolio,

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 )
 
 // TestBreakerOpensAndRecovers trips the banking breaker with failures, checks an open breaker
@@ -20,7 +20,7 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 		c.StaleMaxAge = -1
 	}})
 	c := e.matchCustomer(t)
-	e.sb.SetFault(sandbox.Fault{Status: 500})
+	e.sb.SetFault(d1sandbox.Fault{Status: 500})
 	for i := range 3 {
 		if _, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{}); d1.ClassOf(err) != d1.ClassUnavailable {
 			t.Fatalf("failure %d: %v", i, err)
@@ -79,7 +79,7 @@ func TestRetryBudget(t *testing.T) {
 			c.BackoffBase, c.BackoffMax = time.Millisecond, time.Millisecond
 			c.StaleMaxAge = -1
 		}})
-		e.sb.SetFault(sandbox.Fault{Status: 503})
+		e.sb.SetFault(d1sandbox.Fault{Status: 503})
 		const calls = 200
 		c := e.matchCustomer(t)
 		for range calls {
@@ -112,7 +112,7 @@ func TestRetriesStayInsideDeadline(t *testing.T) {
 	if _, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{Status: 503, Latency: 150 * time.Millisecond})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Status: 503, Latency: 150 * time.Millisecond})
 	counter.mu.Lock()
 	counter.hits = nil
 	counter.mu.Unlock()
@@ -138,7 +138,7 @@ func TestRetriesStayInsideDeadline(t *testing.T) {
 func TestCallerDeadlineWins(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	c := e.matchCustomer(t)
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{Hang: true})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Hang: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := e.client.GetProfiles(ctx, c.ConsumerID, d1.FetchOptions{})

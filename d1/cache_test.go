@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/internal/d1test"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
+	"ctpdesk/internal/d1test"
 )
 
 // TestOneTokenServesFifteenMinutes proves with a fake clock shared by client and sandbox that
@@ -44,7 +44,7 @@ func TestOneTokenServesFifteenMinutes(t *testing.T) {
 // TestConcurrentTokenRefreshShared checks that many callers needing a token share one request.
 func TestConcurrentTokenRefreshShared(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.sb.SetFault(sandbox.Fault{Latency: 50 * time.Millisecond})
+	e.sb.SetFault(d1sandbox.Fault{Latency: 50 * time.Millisecond})
 	var wg sync.WaitGroup
 	for i := range 40 {
 		wg.Go(func() {
@@ -66,7 +66,7 @@ func TestCoalescing(t *testing.T) {
 		t.Run(fmt.Sprintf("fresh=%v", fresh), func(t *testing.T) {
 			e := newEnv(t, envOptions{})
 			c := e.matchCustomer(t)
-			e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{Latency: 500 * time.Millisecond})
+			e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Latency: 500 * time.Millisecond})
 			var wg sync.WaitGroup
 			start := make(chan struct{})
 			for range 100 {
@@ -135,7 +135,7 @@ func TestStaleOnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{Status: 503})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Status: 503})
 	clock.Advance(2 * time.Minute)
 	r, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{})
 	if err != nil {
@@ -174,7 +174,7 @@ func TestStaleOnCallerTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(90 * time.Second)
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{Hang: true})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Hang: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	r, err := e.client.GetProfiles(ctx, c.ConsumerID, d1.FetchOptions{})

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 )
 
 // TestGetProfilesEveryScenario runs the client against the sandbox over HTTP for every kind
@@ -19,21 +19,21 @@ func TestGetProfilesEveryScenario(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	cases := []struct {
 		name string
-		ok   func(sandbox.Derivation) bool
+		ok   func(d1sandbox.Derivation) bool
 	}{
-		{"match two directories", func(d sandbox.Derivation) bool {
-			return d.Kind == sandbox.KindMatch && len(d.Directories) == 2 && d.ExtraDirectory == ""
+		{"match two directories", func(d d1sandbox.Derivation) bool {
+			return d.Kind == d1sandbox.KindMatch && len(d.Directories) == 2 && d.ExtraDirectory == ""
 		}},
-		{"match one directory", func(d sandbox.Derivation) bool { return d.Kind == sandbox.KindMatch && len(d.Directories) == 1 }},
-		{"only one of two directories", func(d sandbox.Derivation) bool { return d.OmittedDirectory != "" }},
-		{"extra directory without cards", func(d sandbox.Derivation) bool { return d.ExtraDirectory != "" }},
-		{"differs", func(d sandbox.Derivation) bool { return d.Kind == sandbox.KindDiffers }},
-		{"differs in three fields", func(d sandbox.Derivation) bool { return d.Kind == sandbox.KindDiffers && len(d.Changes) >= 3 }},
-		{"risk closed card active", func(d sandbox.Derivation) bool { return d.Risk == sandbox.RiskClosedCardActive }},
-		{"risk unknown card", func(d sandbox.Derivation) bool { return d.Risk == sandbox.RiskUnknownCard }},
-		{"risk contact takeover", func(d sandbox.Derivation) bool { return d.Risk == sandbox.RiskContactTakeover }},
-		{"no card", func(d sandbox.Derivation) bool { return d.Kind == sandbox.KindNoCard }},
-		{"not enrolled", func(d sandbox.Derivation) bool { return d.Kind == sandbox.KindNotEnrolled }},
+		{"match one directory", func(d d1sandbox.Derivation) bool { return d.Kind == d1sandbox.KindMatch && len(d.Directories) == 1 }},
+		{"only one of two directories", func(d d1sandbox.Derivation) bool { return d.OmittedDirectory != "" }},
+		{"extra directory without cards", func(d d1sandbox.Derivation) bool { return d.ExtraDirectory != "" }},
+		{"differs", func(d d1sandbox.Derivation) bool { return d.Kind == d1sandbox.KindDiffers }},
+		{"differs in three fields", func(d d1sandbox.Derivation) bool { return d.Kind == d1sandbox.KindDiffers && len(d.Changes) >= 3 }},
+		{"risk closed card active", func(d d1sandbox.Derivation) bool { return d.Risk == d1sandbox.RiskClosedCardActive }},
+		{"risk unknown card", func(d d1sandbox.Derivation) bool { return d.Risk == d1sandbox.RiskUnknownCard }},
+		{"risk contact takeover", func(d d1sandbox.Derivation) bool { return d.Risk == d1sandbox.RiskContactTakeover }},
+		{"no card", func(d d1sandbox.Derivation) bool { return d.Kind == d1sandbox.KindNoCard }},
+		{"not enrolled", func(d d1sandbox.Derivation) bool { return d.Kind == d1sandbox.KindNotEnrolled }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

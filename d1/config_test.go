@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/internal/d1test"
+	"ctpdesk/internal/d1test"
 )
 
 // TestConfigValidate checks every bad value is reported with the name of its field.

@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/internal/d1test"
+	"ctpdesk/internal/d1test"
 )
 
 // recorded is one request seen by the fake D1.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 )
 
 // TestFaults runs the client against every fault the sandbox can inject.
@@ -21,27 +21,27 @@ func TestFaults(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		fault sandbox.Fault
+		fault d1sandbox.Fault
 		cfg   func(*d1.Config)
 		want  want
 	}{
-		{"500 retried twice then unavailable", sandbox.Fault{Status: 500}, nil,
+		{"500 retried twice then unavailable", d1sandbox.Fault{Status: 500}, nil,
 			want{d1.ErrUnavailable, d1.ClassUnavailable, 500, 3}},
-		{"503 once then success", sandbox.Fault{Status: 503, Times: 1}, nil,
+		{"503 once then success", d1sandbox.Fault{Status: 503, Times: 1}, nil,
 			want{nil, d1.ClassOK, 0, 2}},
-		{"429 with short Retry-After then success", sandbox.Fault{Status: 429, RetryAfter: time.Second, Times: 1}, nil,
+		{"429 with short Retry-After then success", d1sandbox.Fault{Status: 429, RetryAfter: time.Second, Times: 1}, nil,
 			want{nil, d1.ClassOK, 0, 2}},
-		{"429 with Retry-After beyond the cap is not retried", sandbox.Fault{Status: 429, RetryAfter: 30 * time.Second}, nil,
+		{"429 with Retry-After beyond the cap is not retried", d1sandbox.Fault{Status: 429, RetryAfter: 30 * time.Second}, nil,
 			want{d1.ErrUnavailable, d1.ClassRateLimited, 429, 1}},
-		{"hang until the deadline", sandbox.Fault{Hang: true}, func(c *d1.Config) { c.Timeout = 300 * time.Millisecond },
+		{"hang until the deadline", d1sandbox.Fault{Hang: true}, func(c *d1.Config) { c.Timeout = 300 * time.Millisecond },
 			want{d1.ErrUnavailable, d1.ClassTimeout, 0, 1}},
-		{"latency beyond the deadline", sandbox.Fault{Latency: 2 * time.Second}, func(c *d1.Config) { c.Timeout = 200 * time.Millisecond },
+		{"latency beyond the deadline", d1sandbox.Fault{Latency: 2 * time.Second}, func(c *d1.Config) { c.Timeout = 200 * time.Millisecond },
 			want{d1.ErrUnavailable, d1.ClassTimeout, 0, 1}},
-		{"latency within the deadline", sandbox.Fault{Latency: 50 * time.Millisecond, Jitter: 20 * time.Millisecond}, nil,
+		{"latency within the deadline", d1sandbox.Fault{Latency: 50 * time.Millisecond, Jitter: 20 * time.Millisecond}, nil,
 			want{nil, d1.ClassOK, 0, 1}},
-		{"malformed JSON", sandbox.Fault{Malformed: true}, nil,
+		{"malformed JSON", d1sandbox.Fault{Malformed: true}, nil,
 			want{d1.ErrBadResponse, d1.ClassBadResponse, 200, 1}},
-		{"oversized body", sandbox.Fault{Oversized: true}, nil,
+		{"oversized body", d1sandbox.Fault{Oversized: true}, nil,
 			want{d1.ErrBadResponse, d1.ClassBadResponse, 200, 1}},
 	}
 	for _, tc := range cases {
@@ -77,7 +77,7 @@ func TestFaults(t *testing.T) {
 // token operation without any profile request.
 func TestTokenEndpointDown(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.sb.SetFault(sandbox.Fault{TokenDown: true})
+	e.sb.SetFault(d1sandbox.Fault{TokenDown: true})
 	c := e.matchCustomer(t)
 	_, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{})
 	var de *d1.Error
@@ -106,10 +106,10 @@ func TestTokenRejected(t *testing.T) {
 // TestAbsentDirectory checks the "one directory absent" fault drops exactly that profile.
 func TestAbsentDirectory(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	c, want := e.customerWhere(t, func(d sandbox.Derivation) bool {
-		return d.Kind == sandbox.KindMatch && len(d.Directories) == 2
+	c, want := e.customerWhere(t, func(d d1sandbox.Derivation) bool {
+		return d.Kind == d1sandbox.KindMatch && len(d.Directories) == 2
 	})
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{AbsentDirectory: d1.DirectoryMastercard})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{AbsentDirectory: d1.DirectoryMastercard})
 	res, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/internal/d1test"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
+	"ctpdesk/internal/d1test"
 	"ctpdesk/issuerdb"
 )
 
@@ -22,7 +22,7 @@ const (
 
 // env is a client talking to a sandbox over real HTTP.
 type env struct {
-	sb        *sandbox.Server
+	sb        *d1sandbox.Server
 	srv       *httptest.Server
 	client    *d1.Client
 	cfg       d1.Config
@@ -35,21 +35,21 @@ type env struct {
 type envOptions struct {
 	cfg     func(*d1.Config)
 	clock   *d1test.Clock
-	sandbox func(*sandbox.Options)
+	sandbox func(*d1sandbox.Options)
 }
 
 // newEnv starts a sandbox with 400 test customers and a client pointed at it.
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	e := &env{portfolio: d1test.NewPortfolio(400), logs: &syncBuffer{}, metrics: newRecordingMetrics()}
-	opts := sandbox.Options{IssuerID: testIssuer, Portfolio: e.portfolio, Seed: testSeed}
+	opts := d1sandbox.Options{IssuerID: testIssuer, Portfolio: e.portfolio, Seed: testSeed}
 	if o.clock != nil {
 		opts.Now = o.clock.Now
 	}
 	if o.sandbox != nil {
 		o.sandbox(&opts)
 	}
-	sb, err := sandbox.New(opts)
+	sb, err := d1sandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +87,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 }
 
 // customerWhere returns the first test customer whose derivation satisfies ok.
-func (e *env) customerWhere(t testing.TB, ok func(sandbox.Derivation) bool) (issuerdb.Customer, []d1.Profile) {
+func (e *env) customerWhere(t testing.TB, ok func(d1sandbox.Derivation) bool) (issuerdb.Customer, []d1.Profile) {
 	t.Helper()
 	for _, c := range e.portfolio.All() {
-		profiles, dv := sandbox.Derive(testSeed, c)
+		profiles, dv := d1sandbox.Derive(testSeed, c)
 		if ok(dv) {
 			return c, profiles
 		}
@@ -101,7 +101,7 @@ func (e *env) customerWhere(t testing.TB, ok func(sandbox.Derivation) bool) (iss
 
 // matchCustomer returns a customer of kind match with at least one card in a directory.
 func (e *env) matchCustomer(t testing.TB) issuerdb.Customer {
-	c, _ := e.customerWhere(t, func(dv sandbox.Derivation) bool { return dv.Kind == sandbox.KindMatch })
+	c, _ := e.customerWhere(t, func(dv d1sandbox.Derivation) bool { return dv.Kind == d1sandbox.KindMatch })
 	return c
 }
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 )
 
 // TestMetricsHooks checks the client reports latency by outcome class, attempts, retries,
@@ -20,7 +20,7 @@ func TestMetricsHooks(t *testing.T) {
 	if _, err := e.client.GetProfiles(ctx, c.ConsumerID, d1.FetchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{Status: 503})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Status: 503})
 	_, _ = e.client.GetProfiles(ctx, c.ConsumerID, d1.FetchOptions{Fresh: true})
 	_, _ = e.client.GetProfiles(ctx, "unknown-consumer", d1.FetchOptions{})
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/internal/d1test"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
+	"ctpdesk/internal/d1test"
 )
 
 // TestMutualTLS runs the sandbox behind TLS that requires a client certificate (a PKI made at
@@ -20,7 +20,7 @@ func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	certs := d1test.NewCerts(t, dir)
 	portfolio := d1test.NewPortfolio(50)
-	sb, err := sandbox.New(sandbox.Options{IssuerID: testIssuer, Portfolio: portfolio, Seed: testSeed})
+	sb, err := d1sandbox.New(d1sandbox.Options{IssuerID: testIssuer, Portfolio: portfolio, Seed: testSeed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestMutualTLS(t *testing.T) {
 		sawClientCert = r.TLS != nil && len(r.TLS.PeerCertificates) == 1 && r.TLS.PeerCertificates[0].Subject.CommonName == "ctpdesk-test-client"
 		sb.ServeHTTP(w, r)
 	}))
-	srv.TLS, err = sandbox.ServerTLSConfig(certs.ServerCertFile, certs.ServerKeyFile, certs.CAFile)
+	srv.TLS, err = d1sandbox.ServerTLSConfig(certs.ServerCertFile, certs.ServerKeyFile, certs.CAFile)
 	if err != nil {
 		t.Fatal(err)
 	}

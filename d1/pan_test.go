@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 )
 
 // longDigits finds a free-standing run of twelve or more digits, the shape of a card number.
@@ -20,19 +20,19 @@ var longDigits = regexp.MustCompile(`(?:^|[^0-9A-Za-z.])([0-9]{12,})(?:$|[^0-9A-
 // PAN appears in the results, the logs or the errors.
 func TestFullPANNeverSurvives(t *testing.T) {
 	e := newEnv(t, envOptions{cfg: func(c *d1.Config) { c.MaxRetries = -1 }})
-	c, want := e.customerWhere(t, func(d sandbox.Derivation) bool {
-		return d.Kind == sandbox.KindMatch && len(d.Directories) == 2
+	c, want := e.customerWhere(t, func(d d1sandbox.Derivation) bool {
+		return d.Kind == d1sandbox.KindMatch && len(d.Directories) == 2
 	})
 	var pans []string
 	for _, p := range want {
 		for _, card := range p.Cards {
-			pans = append(pans, sandbox.FullPAN(p.Directory, card.ID, card.Last4))
+			pans = append(pans, d1sandbox.FullPAN(p.Directory, card.ID, card.Last4))
 		}
 	}
 	if len(pans) == 0 {
 		t.Fatal("test customer has no card")
 	}
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{FullPAN: true})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{FullPAN: true})
 	res, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -45,9 +45,9 @@ func TestFullPANNeverSurvives(t *testing.T) {
 		}
 	}
 	// A failing call with the PAN in the body: a malformed answer and a 500 must not leak it.
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{Malformed: true})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Malformed: true})
 	_, err1 := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{Fresh: true})
-	e.sb.SetConsumerFault(c.ConsumerID, sandbox.Fault{Status: 500})
+	e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Status: 500})
 	_, err2 := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{Fresh: true})
 	everything := fmt.Sprintf("%+v %#v %v %v %s", res, res, err1, err2, e.logs.String())
 	for _, pan := range pans {

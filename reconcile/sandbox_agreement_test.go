@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 	"ctpdesk/issuerdb"
 	"ctpdesk/reconcile"
 )
@@ -24,7 +24,7 @@ func TestAgreesWithSandboxDerivation(t *testing.T) {
 	kinds := map[string]int{}
 	for i := range customers {
 		c := g.Customer(i)
-		profiles, dv := sandbox.Derive(seed, c)
+		profiles, dv := d1sandbox.Derive(seed, c)
 		kinds[string(dv.Kind)+"/"+string(dv.Risk)]++
 		got := reconcile.Compare(c, d1.Result{Profiles: profiles, FetchedAt: now}, reconcile.Options{Now: now})
 		want := ExpectedFromDerivation(c, profiles, dv)
@@ -52,13 +52,13 @@ func TestAgreesWithSandboxDerivation(t *testing.T) {
 }
 
 // expectedRisks are the risk kinds a derivation must raise.
-func expectedRisks(dv sandbox.Derivation) []string {
+func expectedRisks(dv d1sandbox.Derivation) []string {
 	switch dv.Risk {
-	case sandbox.RiskClosedCardActive:
+	case d1sandbox.RiskClosedCardActive:
 		return []string{reconcile.KindCardBlockedButEnrolled}
-	case sandbox.RiskUnknownCard:
+	case d1sandbox.RiskUnknownCard:
 		return []string{reconcile.KindCardUnknownToIssuer}
-	case sandbox.RiskContactTakeover:
+	case d1sandbox.RiskContactTakeover:
 		return []string{reconcile.KindContactTakeover}
 	}
 	return nil
@@ -68,7 +68,7 @@ func expectedRisks(dv sandbox.Derivation) []string {
 // account of its changes, the verdict of every cell in a directory that holds a profile, keyed
 // "field@DIRECTORY". Cells of directories without a profile are left out (their column state
 // says it all).
-func ExpectedFromDerivation(c issuerdb.Customer, profiles []d1.Profile, dv sandbox.Derivation) map[string]string {
+func ExpectedFromDerivation(c issuerdb.Customer, profiles []d1.Profile, dv d1sandbox.Derivation) map[string]string {
 	want := map[string]string{}
 	for _, p := range profiles {
 		dir := p.Directory
@@ -95,13 +95,13 @@ func ExpectedFromDerivation(c issuerdb.Customer, profiles []d1.Profile, dv sandb
 	for _, ch := range dv.Changes {
 		at := "@" + ch.Directory
 		switch {
-		case ch.Field == sandbox.FieldEmail:
+		case ch.Field == d1sandbox.FieldEmail:
 			want[ch.Field+at] = "differs"
-		case ch.Field == sandbox.FieldPhone && ch.Equivalent:
+		case ch.Field == d1sandbox.FieldPhone && ch.Equivalent:
 			want[ch.Field+at] = "equivalent"
-		case ch.Field == sandbox.FieldPhone:
+		case ch.Field == d1sandbox.FieldPhone:
 			want[ch.Field+at] = "differs"
-		case ch.Field == sandbox.FieldFirstName || ch.Field == sandbox.FieldMiddleName || ch.Field == sandbox.FieldLastName:
+		case ch.Field == d1sandbox.FieldFirstName || ch.Field == d1sandbox.FieldMiddleName || ch.Field == d1sandbox.FieldLastName:
 			// The sandbox's only name change is dropping diacritics.
 			want[ch.Field+at] = "equivalent"
 		case strings.HasSuffix(ch.Field, ":billingAddress"):

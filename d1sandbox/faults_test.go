@@ -1,4 +1,4 @@
-package sandbox_test
+package d1sandbox_test
 
 import (
 	"testing"
@@ -6,12 +6,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 )
 
 // TestParseFault checks the flag/env syntax, including hostile input.
 func TestParseFault(t *testing.T) {
-	good := map[string]sandbox.Fault{
+	good := map[string]d1sandbox.Fault{
 		"":                          {},
 		"latency=200ms,jitter=50ms": {Latency: 200 * time.Millisecond, Jitter: 50 * time.Millisecond},
 		"status=429,retry-after=2s": {Status: 429, RetryAfter: 2 * time.Second},
@@ -24,7 +24,7 @@ func TestParseFault(t *testing.T) {
 		"status=503":                {Status: 503},
 	}
 	for spec, want := range good {
-		got, err := sandbox.ParseFault(spec)
+		got, err := d1sandbox.ParseFault(spec)
 		if err != nil {
 			t.Errorf("%q: %v", spec, err)
 			continue
@@ -37,7 +37,7 @@ func TestParseFault(t *testing.T) {
 		"status=200", "status=abc", "status", "latency=-1s", "latency=forever", "latency=11m",
 		"hang=yes", "times=-1", "times=x", "absent=", "explode", "latency", "=",
 	} {
-		if _, err := sandbox.ParseFault(spec); err == nil {
+		if _, err := d1sandbox.ParseFault(spec); err == nil {
 			t.Errorf("%q accepted", spec)
 		}
 	}
@@ -45,16 +45,16 @@ func TestParseFault(t *testing.T) {
 
 // TestParseConsumerFaults checks the per-consumer form.
 func TestParseConsumerFaults(t *testing.T) {
-	got, err := sandbox.ParseConsumerFaults("cns-1=status=503,times=1; cns-2=hang")
+	got, err := d1sandbox.ParseConsumerFaults("cns-1=status=503,times=1; cns-2=hang")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]sandbox.Fault{"cns-1": {Status: 503, Times: 1}, "cns-2": {Hang: true}}
+	want := map[string]d1sandbox.Fault{"cns-1": {Status: 503, Times: 1}, "cns-2": {Hang: true}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	for _, spec := range []string{"nofault", "=hang", "bad id=hang", "cns-1=explode"} {
-		if _, err := sandbox.ParseConsumerFaults(spec); err == nil {
+		if _, err := d1sandbox.ParseConsumerFaults(spec); err == nil {
 			t.Errorf("%q accepted", spec)
 		}
 	}

@@ -1,4 +1,4 @@
-package sandbox_test
+package d1sandbox_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 	"ctpdesk/issuerdb"
 	"ctpdesk/reconcile"
 )
@@ -18,21 +18,21 @@ import (
 // comparison is wrong.
 func TestDerivationAgreesWithReconcile(t *testing.T) {
 	const seed, n = 3, 1500
-	p, err := sandbox.NewGeneratorPortfolio(seed, n)
+	p, err := d1sandbox.NewGeneratorPortfolio(seed, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gen := issuerdb.NewGenerator(seed)
-	consumerFields := []string{sandbox.FieldFirstName, sandbox.FieldMiddleName, sandbox.FieldLastName, sandbox.FieldEmail, sandbox.FieldPhone}
+	consumerFields := []string{d1sandbox.FieldFirstName, d1sandbox.FieldMiddleName, d1sandbox.FieldLastName, d1sandbox.FieldEmail, d1sandbox.FieldPhone}
 	checked := 0
 	for i := range n {
 		c, err := p.CustomerByConsumerID(context.Background(), gen.Customer(i).ConsumerID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		profiles, dv := sandbox.Derive(seed, c)
+		profiles, dv := d1sandbox.Derive(seed, c)
 		cmp := reconcile.Compare(c, d1.Result{Profiles: profiles, FetchedAt: time.Now()}, reconcile.Options{Now: time.Now()})
-		changed := map[string]sandbox.Change{}
+		changed := map[string]d1sandbox.Change{}
 		for _, ch := range dv.Changes {
 			changed[ch.Directory+"/"+ch.Field] = ch
 		}

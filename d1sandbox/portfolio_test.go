@@ -1,11 +1,11 @@
-package sandbox_test
+package d1sandbox_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
 	"ctpdesk/issuerdb"
 )
 
@@ -13,22 +13,22 @@ import (
 // customers, with their cards, and derives every scenario kind on a realistic portfolio.
 func TestGeneratorPortfolio(t *testing.T) {
 	const seed, n = 1, 3000
-	p, err := sandbox.NewGeneratorPortfolio(seed, n)
+	p, err := d1sandbox.NewGeneratorPortfolio(seed, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gen := issuerdb.NewGenerator(seed)
-	kinds := map[sandbox.Kind]int{}
+	kinds := map[d1sandbox.Kind]int{}
 	for i := range n {
 		want := gen.Customer(i)
 		got, err := p.CustomerByConsumerID(context.Background(), want.ConsumerID)
 		if err != nil || got.ID != want.ID || len(got.Cards) != len(want.Cards) {
 			t.Fatalf("customer %d: %v", i, err)
 		}
-		_, dv := sandbox.Derive(seed, got)
+		_, dv := d1sandbox.Derive(seed, got)
 		kinds[dv.Kind]++
 	}
-	for _, k := range []sandbox.Kind{sandbox.KindMatch, sandbox.KindDiffers, sandbox.KindRisk, sandbox.KindNoCard, sandbox.KindNotEnrolled} {
+	for _, k := range []d1sandbox.Kind{d1sandbox.KindMatch, d1sandbox.KindDiffers, d1sandbox.KindRisk, d1sandbox.KindNoCard, d1sandbox.KindNotEnrolled} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s consumer in the generated portfolio", k)
 		}
@@ -37,7 +37,7 @@ func TestGeneratorPortfolio(t *testing.T) {
 		t.Errorf("unknown consumer: %v", err)
 	}
 	for _, bad := range []int{0, -1, 5_000_001} {
-		if _, err := sandbox.NewGeneratorPortfolio(seed, bad); err == nil {
+		if _, err := d1sandbox.NewGeneratorPortfolio(seed, bad); err == nil {
 			t.Errorf("size %d accepted", bad)
 		}
 	}

@@ -1,8 +1,8 @@
-// Package sandbox is a D1 stand-in speaking the same wire API as the real one (token endpoint
+// Package d1sandbox is a D1 stand-in speaking the same wire API as the real one (token endpoint
 // and get Click to Pay profiles), so that development, demos and tests need no D1 account. It
 // verifies the ES256 assertion for real, derives each consumer's directory profiles
 // deterministically from the issuer portfolio (see Derive), and misbehaves on request (Fault).
-package sandbox
+package d1sandbox
 
 import (
 	"context"

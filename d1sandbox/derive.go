@@ -1,4 +1,4 @@
-package sandbox
+package d1sandbox
 
 import (
 	"fmt"

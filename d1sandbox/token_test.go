@@ -1,4 +1,4 @@
-package sandbox_test
+package d1sandbox_test
 
 import (
 	"encoding/json"
@@ -12,13 +12,13 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"ctpdesk/d1/internal/d1test"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
+	"ctpdesk/internal/d1test"
 )
 
 // TestVerifyAssertion checks every rule of the assertion, each refusal naming its field.
 func TestVerifyAssertion(t *testing.T) {
-	s, kid, key := newSandbox(t, func(o *sandbox.Options) {})
+	s, kid, key := newSandbox(t, func(o *d1sandbox.Options) {})
 	now := time.Now()
 	other := d1test.MustKey(t)
 	cases := []struct {
@@ -57,7 +57,7 @@ func TestVerifyAssertion(t *testing.T) {
 				}
 				return
 			}
-			var ae *sandbox.AssertionError
+			var ae *d1sandbox.AssertionError
 			if !errors.As(err, &ae) || ae.Field != tc.field {
 				t.Fatalf("err = %v, want a refusal of %q", err, tc.field)
 			}
@@ -68,13 +68,13 @@ func TestVerifyAssertion(t *testing.T) {
 		if _, err := s.VerifyAssertion(a, now); err != nil {
 			t.Fatal(err)
 		}
-		var ae *sandbox.AssertionError
+		var ae *d1sandbox.AssertionError
 		if _, err := s.VerifyAssertion(a, now); !errors.As(err, &ae) || ae.Field != "jti" {
 			t.Fatalf("replay: %v", err)
 		}
 	})
 	t.Run("audience", func(t *testing.T) {
-		s2, kid2, key2 := newSandbox(t, func(o *sandbox.Options) { o.Audience = "https://api.d1.example" })
+		s2, kid2, key2 := newSandbox(t, func(o *d1sandbox.Options) { o.Audience = "https://api.d1.example" })
 		spec := goodSpec(kid2, key2, now)
 		if _, err := s2.VerifyAssertion(sign(t, spec), now); err == nil {
 			t.Error("missing aud accepted")
@@ -136,7 +136,7 @@ func TestTokenEndpoint(t *testing.T) {
 			t.Errorf("%s: %d %v, want 400 naming %s", b.name, status, m, b.field)
 		}
 	}
-	s.SetFault(sandbox.Fault{TokenDown: true})
+	s.SetFault(d1sandbox.Fault{TokenDown: true})
 	if status, _ := post("application/x-www-form-urlencoded", form(grant, sign(t, goodSpec(kid, key, now)))); status != 503 {
 		t.Errorf("token down: %d", status)
 	}

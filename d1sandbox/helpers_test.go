@@ -1,4 +1,4 @@
-package sandbox_test
+package d1sandbox_test
 
 import (
 	"crypto/ecdsa"
@@ -10,20 +10,20 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"ctpdesk/d1/internal/d1test"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
+	"ctpdesk/internal/d1test"
 )
 
 const testIssuer = "SANDBOX_01"
 
 // newSandbox returns a sandbox with a generated key, the key and its kid.
-func newSandbox(t testing.TB, mutate func(*sandbox.Options)) (*sandbox.Server, string, *ecdsa.PrivateKey) {
+func newSandbox(t testing.TB, mutate func(*d1sandbox.Options)) (*d1sandbox.Server, string, *ecdsa.PrivateKey) {
 	t.Helper()
-	opts := sandbox.Options{IssuerID: testIssuer, Portfolio: d1test.NewPortfolio(100), Seed: 5}
+	opts := d1sandbox.Options{IssuerID: testIssuer, Portfolio: d1test.NewPortfolio(100), Seed: 5}
 	if mutate != nil {
 		mutate(&opts)
 	}
-	s, err := sandbox.New(opts)
+	s, err := d1sandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sandbox_test
+package d1sandbox_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/internal/d1test"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
+	"ctpdesk/internal/d1test"
 )
 
 // tokenFor obtains an access token from the sandbox.
@@ -39,13 +39,13 @@ func tokenFor(t *testing.T, srvURL, kid string, key any) string {
 // TestProfilesEndpoint checks statuses and bodies of the business endpoint.
 func TestProfilesEndpoint(t *testing.T) {
 	portfolio := d1test.NewPortfolio(300)
-	s, kid, key := newSandbox(t, func(o *sandbox.Options) { o.Portfolio = portfolio })
+	s, kid, key := newSandbox(t, func(o *d1sandbox.Options) { o.Portfolio = portfolio })
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	tok := tokenFor(t, srv.URL, kid, key)
 	var notEnrolled string
 	for _, c := range portfolio.All() {
-		if _, dv := sandbox.Derive(5, c); dv.Kind == sandbox.KindNotEnrolled {
+		if _, dv := d1sandbox.Derive(5, c); dv.Kind == d1sandbox.KindNotEnrolled {
 			notEnrolled = c.ConsumerID
 			break
 		}
@@ -96,7 +96,7 @@ func TestProfilesEndpoint(t *testing.T) {
 	t.Run("enrolled consumer decodes to the derivation", func(t *testing.T) {
 		c := d1test.Customer(3)
 		status, body := get(path(testIssuer, c.ConsumerID), "Bearer "+tok, "")
-		want, _ := sandbox.Derive(5, c)
+		want, _ := d1sandbox.Derive(5, c)
 		got, err := d1.DecodeProfiles([]byte(body))
 		if status != 200 || err != nil || len(got) != len(want) {
 			t.Fatalf("%d %v %s", status, err, body)
@@ -129,7 +129,7 @@ func TestProfilesFaultsOverHTTP(t *testing.T) {
 		}
 		return resp
 	}
-	s.SetConsumerFault("cns-000001", sandbox.Fault{Status: 429, RetryAfter: 1500 * time.Millisecond, Times: 1})
+	s.SetConsumerFault("cns-000001", d1sandbox.Fault{Status: 429, RetryAfter: 1500 * time.Millisecond, Times: 1})
 	resp := do("cns-000001")
 	resp.Body.Close()
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" {
@@ -138,21 +138,21 @@ func TestProfilesFaultsOverHTTP(t *testing.T) {
 	if resp := do("cns-000001"); resp.StatusCode != 200 {
 		t.Errorf("after Times=1: %d", resp.StatusCode)
 	}
-	s.SetConsumerFault("cns-000002", sandbox.Fault{Oversized: true})
+	s.SetConsumerFault("cns-000002", d1sandbox.Fault{Oversized: true})
 	resp = do("cns-000002")
 	n, _ := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if n <= 1<<20 {
 		t.Errorf("oversized body is %d bytes", n)
 	}
-	s.SetConsumerFault("cns-000003", sandbox.Fault{Malformed: true})
+	s.SetConsumerFault("cns-000003", d1sandbox.Fault{Malformed: true})
 	resp = do("cns-000003")
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if json.Valid(b) {
 		t.Error("malformed fault sent valid JSON")
 	}
-	s.SetFault(sandbox.Fault{Status: 500, Times: 2})
+	s.SetFault(d1sandbox.Fault{Status: 500, Times: 2})
 	for i, want := range []int{500, 500, 200} {
 		resp := do("cns-000004")
 		resp.Body.Close()

@@ -1,4 +1,4 @@
-package sandbox_test
+package d1sandbox_test
 
 import (
 	"fmt"
@@ -9,26 +9,26 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"ctpdesk/d1"
-	"ctpdesk/d1/internal/d1test"
-	"ctpdesk/d1/sandbox"
+	"ctpdesk/d1sandbox"
+	"ctpdesk/internal/d1test"
 	"ctpdesk/issuerdb"
 )
 
 // TestScenarioDistribution checks the kinds' shares over many consumer ids.
 func TestScenarioDistribution(t *testing.T) {
 	const n = 40000
-	counts := map[sandbox.Kind]int{}
-	risks := map[sandbox.Risk]int{}
+	counts := map[d1sandbox.Kind]int{}
+	risks := map[d1sandbox.Risk]int{}
 	for i := range n {
-		s := sandbox.ScenarioFor(7, fmt.Sprintf("%08x-consumer", i))
+		s := d1sandbox.ScenarioFor(7, fmt.Sprintf("%08x-consumer", i))
 		counts[s.Kind]++
-		if s.Kind == sandbox.KindRisk {
+		if s.Kind == d1sandbox.KindRisk {
 			risks[s.Risk]++
 		}
 	}
-	want := map[sandbox.Kind]float64{
-		sandbox.KindMatch: 0.60, sandbox.KindDiffers: 0.25, sandbox.KindRisk: 0.05,
-		sandbox.KindNoCard: 0.05, sandbox.KindNotEnrolled: 0.05,
+	want := map[d1sandbox.Kind]float64{
+		d1sandbox.KindMatch: 0.60, d1sandbox.KindDiffers: 0.25, d1sandbox.KindRisk: 0.05,
+		d1sandbox.KindNoCard: 0.05, d1sandbox.KindNotEnrolled: 0.05,
 	}
 	for kind, share := range want {
 		got := float64(counts[kind]) / n
@@ -36,9 +36,9 @@ func TestScenarioDistribution(t *testing.T) {
 			t.Errorf("%s: share %.3f, want %.2f±0.01", kind, got, share)
 		}
 	}
-	for _, r := range []sandbox.Risk{sandbox.RiskClosedCardActive, sandbox.RiskUnknownCard, sandbox.RiskContactTakeover} {
-		if risks[r] < counts[sandbox.KindRisk]/4 {
-			t.Errorf("risk flavour %s: %d of %d", r, risks[r], counts[sandbox.KindRisk])
+	for _, r := range []d1sandbox.Risk{d1sandbox.RiskClosedCardActive, d1sandbox.RiskUnknownCard, d1sandbox.RiskContactTakeover} {
+		if risks[r] < counts[d1sandbox.KindRisk]/4 {
+			t.Errorf("risk flavour %s: %d of %d", r, risks[r], counts[d1sandbox.KindRisk])
 		}
 	}
 }
@@ -47,18 +47,18 @@ func TestScenarioDistribution(t *testing.T) {
 // profiles, and another seed reshuffles.
 func TestScenarioDeterministic(t *testing.T) {
 	c := d1test.Customer(17)
-	p1, d1v := sandbox.Derive(3, c)
-	p2, d2v := sandbox.Derive(3, c)
+	p1, d1v := d1sandbox.Derive(3, c)
+	p2, d2v := d1sandbox.Derive(3, c)
 	if diff := cmp.Diff(p1, p2); diff != "" {
 		t.Fatalf("profiles differ between runs:\n%s", diff)
 	}
-	if diff := cmp.Diff(d1v, d2v, cmp.AllowUnexported(sandbox.Scenario{})); diff != "" {
+	if diff := cmp.Diff(d1v, d2v, cmp.AllowUnexported(d1sandbox.Scenario{})); diff != "" {
 		t.Fatalf("derivations differ:\n%s", diff)
 	}
 	same := 0
 	for i := range 200 {
 		id := d1test.ConsumerID(i)
-		if sandbox.ScenarioFor(1, id).Kind == sandbox.ScenarioFor(2, id).Kind {
+		if d1sandbox.ScenarioFor(1, id).Kind == d1sandbox.ScenarioFor(2, id).Kind {
 			same++
 		}
 	}
@@ -72,7 +72,7 @@ func TestDeriveRules(t *testing.T) {
 	seen := map[string]int{}
 	for i := range 2000 {
 		c := d1test.Customer(i)
-		profiles, dv := sandbox.Derive(11, c)
+		profiles, dv := d1sandbox.Derive(11, c)
 		seen[string(dv.Kind)]++
 		if dv.OmittedDirectory != "" {
 			seen["omitted"]++
@@ -89,19 +89,19 @@ func TestDeriveRules(t *testing.T) {
 			}
 		}
 		switch dv.Kind {
-		case sandbox.KindNotEnrolled:
+		case d1sandbox.KindNotEnrolled:
 			if len(profiles) != 0 {
 				t.Fatalf("%s: not enrolled with %d profiles", c.ConsumerID, len(profiles))
 			}
-		case sandbox.KindMatch:
+		case d1sandbox.KindMatch:
 			checkMatch(t, c, profiles, dv)
-		case sandbox.KindNoCard:
+		case d1sandbox.KindNoCard:
 			for _, p := range profiles {
 				if len(p.Cards) != 0 {
 					t.Fatalf("%s: no-card profile with cards", c.ConsumerID)
 				}
 			}
-		case sandbox.KindDiffers:
+		case d1sandbox.KindDiffers:
 			fields := map[string]bool{}
 			for _, ch := range dv.Changes {
 				fields[strings.SplitN(ch.Field, ":", 3)[0]] = true
@@ -113,7 +113,7 @@ func TestDeriveRules(t *testing.T) {
 				t.Fatalf("%s: differs without a change", c.ConsumerID)
 			}
 			checkDiffersOnlyWhereSaid(t, c, profiles, dv)
-		case sandbox.KindRisk:
+		case d1sandbox.KindRisk:
 			if dv.Risk == "" || len(dv.Changes) == 0 {
 				t.Fatalf("%s: risk without flavour or change", c.ConsumerID)
 			}
@@ -127,7 +127,7 @@ func TestDeriveRules(t *testing.T) {
 }
 
 // checkMatch checks a match profile equals the issuer record per rule 2.
-func checkMatch(t *testing.T, c issuerdb.Customer, profiles []d1.Profile, dv sandbox.Derivation) {
+func checkMatch(t *testing.T, c issuerdb.Customer, profiles []d1.Profile, dv d1sandbox.Derivation) {
 	t.Helper()
 	for _, p := range profiles {
 		if p.Consumer.FirstName != c.FirstName || p.Consumer.LastName != c.LastName || p.Consumer.MiddleName != c.MiddleName ||
@@ -158,7 +158,7 @@ func checkMatch(t *testing.T, c issuerdb.Customer, profiles []d1.Profile, dv san
 
 // checkDiffersOnlyWhereSaid checks that undoing nothing but the listed fields would give the
 // base profile: every consumer field not listed equals the issuer record.
-func checkDiffersOnlyWhereSaid(t *testing.T, c issuerdb.Customer, profiles []d1.Profile, dv sandbox.Derivation) {
+func checkDiffersOnlyWhereSaid(t *testing.T, c issuerdb.Customer, profiles []d1.Profile, dv d1sandbox.Derivation) {
 	t.Helper()
 	listed := map[string]bool{}
 	for _, ch := range dv.Changes {
@@ -173,10 +173,10 @@ func checkDiffersOnlyWhereSaid(t *testing.T, c issuerdb.Customer, profiles []d1.
 				t.Fatalf("%s: %s %s listed as changed but equal", c.ConsumerID, p.Directory, field)
 			}
 		}
-		check(sandbox.FieldFirstName, p.Consumer.FirstName, c.FirstName)
-		check(sandbox.FieldLastName, p.Consumer.LastName, c.LastName)
-		check(sandbox.FieldEmail, p.Consumer.Emails[0], c.Email)
+		check(d1sandbox.FieldFirstName, p.Consumer.FirstName, c.FirstName)
+		check(d1sandbox.FieldLastName, p.Consumer.LastName, c.LastName)
+		check(d1sandbox.FieldEmail, p.Consumer.Emails[0], c.Email)
 		ph := p.Consumer.Phones[0]
-		check(sandbox.FieldPhone, ph.CountryCode+"|"+ph.Number, strings.Replace(c.Phone, "+", "", 1)[:len(ph.CountryCode)]+"|"+c.Phone[1+len(ph.CountryCode):])
+		check(d1sandbox.FieldPhone, ph.CountryCode+"|"+ph.Number, strings.Replace(c.Phone, "+", "", 1)[:len(ph.CountryCode)]+"|"+c.Phone[1+len(ph.CountryCode):])
 	}
 }

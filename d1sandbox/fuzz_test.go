@@ -1,4 +1,4 @@
-package sandbox_test
+package d1sandbox_test
 
 import (
 	"testing"
