@@ -5,7 +5,7 @@
 export GOTOOLCHAIN := go1.26.10
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+LDFLAGS := -s -w -X ctpdesk/internal/cli.Version=$(VERSION)
 GO      ?= go
 
 .DEFAULT_GOAL := help
@@ -16,7 +16,7 @@ help: ## Show this list of targets.
 
 .PHONY: run
 run: ## Run the whole dashboard with everything embedded on http://localhost:8080.
-	$(GO) run -ldflags "-X main.version=$(VERSION)" . dev
+	$(GO) run -ldflags "-X ctpdesk/internal/cli.Version=$(VERSION)" . dev
 
 .PHONY: build
 build: ## Build bin/ctpdesk with the version stamped in.
@@ -80,15 +80,15 @@ LOADTEST_FLAGS ?=
 
 .PHONY: loadtest
 loadtest: ## Whole dev dashboard in-process: 200 signed-in users for 2 min on loopback; checks budgets and the audit trail.
-	$(GO) run -ldflags "-X main.version=$(VERSION)" . loadtest --users 200 --duration 2m $(LOADTEST_FLAGS)
+	$(GO) run ./tools/loadtest --users 200 --duration 2m $(LOADTEST_FLAGS)
 
 .PHONY: loadtest-fault
 loadtest-fault: ## The fault run: under load, D1 answers 20% 503s, is down for 30 s, then answers in 2 s.
-	$(GO) run -ldflags "-X main.version=$(VERSION)" . loadtest --users 200 --fault $(LOADTEST_FLAGS)
+	$(GO) run ./tools/loadtest --users 200 --fault $(LOADTEST_FLAGS)
 
 .PHONY: screenshots
 screenshots: ## Take every screen in Chromium (artifacts/) and refresh the README's screenshot.
-	CTPDESK_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run TestUITourInChromium .
+	CTPDESK_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run TestUITourInChromium ./e2e
 
 .PHONY: clean
 clean: ## Remove build outputs, dev data and test artifacts.

@@ -30,7 +30,7 @@ type head struct {
 }
 
 // lockHead starts the serialised section of an append or purge. SQLite transactions are
-// BEGIN IMMEDIATE (store.ParseURL sets _txlock), which already excludes every other writer,
+// BEGIN IMMEDIATE (the store's SQLite settings set _txlock), which already excludes every other writer,
 // in this process or another; PostgreSQL takes the head row's lock, which every replica's
 // appends wait for. Either way seq and the previous hash come from the database, never from
 // this process's memory.

@@ -19,7 +19,6 @@ const (
 	ActionComparison     Action = "comparison.view"
 	ActionRefresh        Action = "comparison.refresh"
 	ActionReveal         Action = "field.reveal"
-	ActionExport         Action = "export"
 	ActionAuditRead      Action = "audit.read"
 	ActionAuditExport    Action = "audit.export"
 )

@@ -43,7 +43,7 @@ const (
 var knownActions = map[Action]bool{
 	ActionLogin: true, ActionLoginFailed: true, ActionLogout: true, ActionSessionExpired: true,
 	ActionAccessDenied: true, ActionSearch: true, ActionCustomerView: true, ActionComparison: true,
-	ActionRefresh: true, ActionReveal: true, ActionExport: true, ActionAuditRead: true,
+	ActionRefresh: true, ActionReveal: true, ActionAuditRead: true,
 	ActionAuditExport: true,
 }
 

@@ -39,15 +39,7 @@ type Guard struct {
 	Record func(c echo.Context, u User, kind EventKind, details map[string]string)
 }
 
-type sessionKey struct{}
-
 type expiredKey struct{}
-
-// SessionFrom returns the request's typed session, set by Guard.Session.
-func SessionFrom(ctx context.Context) *Session {
-	s, _ := ctx.Value(sessionKey{}).(*Session)
-	return s
-}
 
 // For returns the middleware of one route, in order: load the session, enforce access, check
 // the CSRF token of state-changing requests. Every route gets all three, public ones included,
@@ -72,7 +64,6 @@ func (g *Guard) Session() echo.MiddlewareFunc {
 			case err != nil:
 				return err
 			}
-			ctx = context.WithValue(ctx, sessionKey{}, sess)
 			if u, ok := sess.User(); ok {
 				ctx = WithUser(ctx, u)
 				ctx = WithCSRFToken(ctx, sess.CSRFToken())

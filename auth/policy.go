@@ -26,25 +26,6 @@ func (a Access) Allows(roles []Role) bool {
 	return false
 }
 
-// ParseRoles turns role names into Roles, refusing names ctpdesk does not know so a typo in
-// the route table cannot silently lock a role out.
-func ParseRoles(names []string) ([]Role, error) {
-	out := make([]Role, 0, len(names))
-	for _, n := range names {
-		r := Role(n)
-		if !slices.Contains(AllRoles, r) {
-			return nil, &UnknownRoleError{Name: n}
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-// UnknownRoleError names a role that is not agent, fraud or auditor.
-type UnknownRoleError struct{ Name string }
-
-func (e *UnknownRoleError) Error() string { return "auth: unknown role " + e.Name }
-
 // RouteKey names a route in logs and audit details: its method and its path as registered
 // with echo, such as "GET /customers/:id".
 func RouteKey(method, path string) string { return method + " " + path }

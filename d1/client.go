@@ -42,9 +42,6 @@ func WithMetrics(m Metrics) Option { return func(cl *Client) { cl.metrics = m } 
 // WithLogger sets the logger; records carry correlation ids and classes, never customer data.
 func WithLogger(l *slog.Logger) Option { return func(cl *Client) { cl.log = l } }
 
-// WithJitter replaces the source of backoff jitter, a function returning values in [0, 1).
-func WithJitter(f func() float64) Option { return func(cl *Client) { cl.jitter = f } }
-
 // FetchOptions tune one GetProfiles call.
 type FetchOptions struct {
 	// Fresh skips the cache and asks D1 (concurrent fresh calls are still coalesced).

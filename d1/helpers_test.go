@@ -1,13 +1,14 @@
 package d1_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
+
+	"ctpdesk/internal/syncbuf"
 
 	"ctpdesk/d1"
 	"ctpdesk/d1sandbox"
@@ -105,23 +106,8 @@ func (e *env) matchCustomer(t testing.TB) issuerdb.Customer {
 	return c
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers (the logger).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is safe for the writers of a running program and the test's readers at once.
+type syncBuffer = syncbuf.Buffer
 
 // recordingMetrics counts what the client reports.
 type recordingMetrics struct {

@@ -13,6 +13,7 @@ import (
 
 	"ctpdesk/audit"
 	"ctpdesk/auth"
+	"ctpdesk/d1"
 	"ctpdesk/issuerdb"
 	"ctpdesk/static"
 	"ctpdesk/store"
@@ -61,18 +62,12 @@ func newTrailFixture(t testing.TB, extra func(*Deps)) *trailFixture {
 	guard := &auth.Guard{Sessions: sessions, LoginPath: "/login"}
 	deps := Deps{
 		Logger: slog.New(slog.DiscardHandler), Assets: assets, Version: "test",
-		Customers: issuer, Auditor: tr, AuditTrail: tr,
+		Customers: issuer, Auditor: tr, AuditTrail: tr, Profiles: noProfiles{},
 	}
 	if extra != nil {
 		extra(&deps)
 	}
-	New(deps).Register(f.e, func(r Route) []echo.MiddlewareFunc {
-		roles, err := auth.ParseRoles(r.Roles)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return guard.For(r.Method, r.Path, auth.Access{Public: r.Public, Roles: roles})
-	})
+	mustNew(t, deps).Register(f.e, guard)
 	f.e.IPExtractor = ClientIPExtractor(nil)
 	for _, role := range auth.AllRoles {
 		w := httptest.NewRecorder()
@@ -149,4 +144,11 @@ func (f *trailFixture) seed(t *testing.T, n int) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// noProfiles is a D1 that knows the consumer and holds no Click to Pay profile for it.
+type noProfiles struct{}
+
+func (noProfiles) GetProfiles(context.Context, string, d1.FetchOptions) (d1.Result, error) {
+	return d1.Result{}, nil
 }

@@ -130,9 +130,6 @@ func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool
 func (h *Handler) compare(ctx context.Context, cust issuerdb.Customer, fresh bool, reqID string) (reconcile.Comparison, bool) {
 	now := h.now()
 	opts := reconcile.Options{Now: now}
-	if h.profiles == nil {
-		return reconcile.CompareUnavailable(cust, reconcile.Failure{Class: "not-configured", At: now}, opts), false
-	}
 	res, err := h.profiles.GetProfiles(ctx, cust.ConsumerID, d1.FetchOptions{Fresh: fresh, RequestID: reqID})
 	if err == nil {
 		return reconcile.Compare(cust, res, opts), true

@@ -83,7 +83,7 @@ func newComparisonServer(tb testing.TB, fn func(string) (d1.Result, error)) *com
 		tb.Fatal(err)
 	}
 	s := &comparisonServer{profiles: &fakeProfiles{fn: fn}, auditor: &fakeAuditor{}}
-	h := New(Deps{Assets: assets, Customers: fakeCustomers{viewCustomer()}, Profiles: s.profiles, Auditor: s.auditor,
+	h := mustNew(tb, Deps{Assets: assets, Customers: fakeCustomers{viewCustomer()}, Profiles: s.profiles, Auditor: s.auditor,
 		Now: func() time.Time { return viewNow }})
 	s.e = echo.New()
 	s.e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -95,7 +95,7 @@ func newComparisonServer(tb testing.TB, fn func(string) (d1.Result, error)) *com
 			return next(c)
 		}
 	})
-	h.Register(s.e, nil)
+	h.register(s.e, nil)
 	return s
 }
 

@@ -76,7 +76,7 @@ func newCustomerServerAudited(tb testing.TB, customers CustomerSearcher, auditor
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := New(Deps{Logger: slog.New(slog.DiscardHandler), Assets: assets, Version: "test", Customers: customers, Auditor: auditor})
+	h := mustNew(tb, Deps{Logger: slog.New(slog.DiscardHandler), Assets: assets, Version: "test", Customers: customers, Auditor: auditor})
 	e := echo.New()
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -86,7 +86,7 @@ func newCustomerServerAudited(tb testing.TB, customers CustomerSearcher, auditor
 			return next(c)
 		}
 	})
-	h.Register(e, nil)
+	h.register(e, nil)
 	return e
 }
 

@@ -4,9 +4,12 @@
 package handlers
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sort"
+	"strings"
 	"time"
 
 	"ctpdesk/static"
@@ -73,8 +76,28 @@ type Handler struct {
 	auditTrail AuditTrail
 }
 
-// New builds a Handler from its dependencies.
-func New(d Deps) *Handler {
+// New builds a Handler from its dependencies. Every component a route needs is required, so
+// a handler is never built with a route that cannot work; the optional hooks (Logger, Now,
+// Subject, BaseUser, ObserveRequest) default to quiet ones.
+func New(d Deps) (*Handler, error) {
+	var missing []string
+	for name, absent := range map[string]bool{
+		"Assets":     d.Assets == nil,
+		"Customers":  d.Customers == nil,
+		"SignIn":     d.SignIn == nil,
+		"Profiles":   d.Profiles == nil,
+		"Auditor":    d.Auditor == nil,
+		"AuditTrail": d.AuditTrail == nil,
+		"Metrics":    d.Metrics == nil,
+	} {
+		if absent {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("handlers: missing dependencies: %s", strings.Join(missing, ", "))
+	}
 	h := &Handler{
 		log:     d.Logger,
 		assets:  d.Assets,
@@ -112,7 +135,7 @@ func New(d Deps) *Handler {
 	if h.user == nil {
 		h.user = func(echo.Context) (*views.UserView, string) { return nil, "" }
 	}
-	return h
+	return h, nil
 }
 
 // base builds the part of every page's view model that does not depend on the page.

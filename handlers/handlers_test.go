@@ -23,9 +23,9 @@ func newTestServer(tb testing.TB, extra func(e *echo.Echo)) (*echo.Echo, *bytes.
 		tb.Fatal(err)
 	}
 	var logs bytes.Buffer
-	h := New(Deps{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Assets: assets, Version: "test"})
+	h := mustNew(tb, Deps{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Assets: assets, Version: "test"})
 	e := echo.New()
-	h.Register(e, nil)
+	h.register(e, nil)
 	if extra != nil {
 		extra(e)
 	}
@@ -117,12 +117,12 @@ func TestReadyzFailsWhenADependencyIsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Deps{Assets: assets, Ready: []ReadyCheck{
+	h := mustNew(t, Deps{Assets: assets, Ready: []ReadyCheck{
 		{Name: "ok one", Probe: func(context.Context) error { return nil }},
 		{Name: "broken one", Probe: func(context.Context) error { return errors.New("dial postgres://user:secret@db: refused") }},
 	}})
 	e := echo.New()
-	h.Register(e, nil)
+	h.register(e, nil)
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != http.StatusServiceUnavailable {

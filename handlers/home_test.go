@@ -20,7 +20,7 @@ func newHomeServer(tb testing.TB) *echo.Echo {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := New(Deps{Logger: slog.New(slog.DiscardHandler), Assets: assets, Version: "test"})
+	h := mustNew(tb, Deps{Logger: slog.New(slog.DiscardHandler), Assets: assets, Version: "test"})
 	e := echo.New()
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -38,7 +38,7 @@ func newHomeServer(tb testing.TB) *echo.Echo {
 			return next(c)
 		}
 	})
-	h.Register(e, nil)
+	h.register(e, nil)
 	return e
 }
 

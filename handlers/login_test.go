@@ -46,7 +46,7 @@ func newLoginServer(t *testing.T, s *fakeSignIn, a *fakeAuditor) *echo.Echo {
 		d.Auditor = a
 	}
 	e := echo.New()
-	New(d).Register(e, nil)
+	mustNew(t, d).register(e, nil)
 	return e
 }
 
@@ -129,9 +129,9 @@ func TestCallbackWithoutAuditTrailRefuses(t *testing.T) {
 			return auth.User{}, "", &auth.LoginError{Reason: auth.ReasonNotRecorded, User: &ada, Err: err}
 		}
 		return ada, "/", nil
-	}}, nil)
+	}}, &fakeAuditor{err: audit.ErrUnavailable})
 	if w, _ := getPage(e, "/auth/callback"); w.Code != http.StatusServiceUnavailable {
-		t.Errorf("sign-in with no audit trail: %d, want 503", w.Code)
+		t.Errorf("sign-in while the audit trail refuses writes: %d, want 503", w.Code)
 	}
 }
 

@@ -42,9 +42,6 @@ const maxReasonText = 200
 // errRevealSourceUnknown is returned when the directory asked for has no profile to reveal.
 var errRevealSourceUnknown = userError(http.StatusNotFound, "Not found", "This directory holds no profile for the customer.")
 
-// errNoRevealSource is returned when the app was built without the issuer database.
-var errNoRevealSource = errors.New("handlers: reveal: issuer database not configured")
-
 // revealInput is the parsed reveal form.
 type revealInput struct {
 	CustomerID string
@@ -180,9 +177,6 @@ func (h *Handler) revealRefused(c echo.Context, in revealInput, problem string) 
 // revealValues looks the whole value up where the page showed it masked: the issuer record,
 // or one directory's profile (from the comparison's short cache).
 func (h *Handler) revealValues(ctx context.Context, in revealInput, reqID string) ([]string, error) {
-	if h.customers == nil {
-		return nil, errNoRevealSource
-	}
 	cust, err := h.customers.Get(ctx, in.CustomerID)
 	if err != nil {
 		return nil, err
@@ -196,9 +190,6 @@ func (h *Handler) revealValues(ctx context.Context, in revealInput, reqID string
 			return nil, nil
 		}
 		return []string{v}, nil
-	}
-	if h.profiles == nil {
-		return nil, errRevealSourceUnknown
 	}
 	res, err := h.profiles.GetProfiles(ctx, cust.ConsumerID, d1.FetchOptions{RequestID: reqID})
 	if errors.Is(err, d1.ErrNotFound) {

@@ -139,7 +139,7 @@ func TestRevealRefusesBadInput(t *testing.T) {
 		t.Errorf("unknown customer: %d, want 404", w.Code)
 	}
 	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "VISA", "dispute", "")); w.Code != http.StatusNotFound {
-		t.Errorf("directory without a D1 client: %d, want 404", w.Code)
+		t.Errorf("directory with no profile: %d, want 404", w.Code)
 	}
 	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal})); n != 0 {
 		t.Fatalf("%d reveal events for refused requests", n)

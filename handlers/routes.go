@@ -3,6 +3,8 @@ package handlers
 import (
 	"net/http"
 
+	"ctpdesk/auth"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -14,14 +16,15 @@ type Route struct {
 	Path    string
 	Handler echo.HandlerFunc
 	Public  bool
-	Roles   []string
+	Roles   []auth.Role
 }
 
-// Roles known to ctpdesk.
-const (
-	RoleAgent   = "agent"
-	RoleFraud   = "fraud"
-	RoleAuditor = "auditor"
+// The role sets the table uses, spelled once.
+var (
+	staff        = []auth.Role{auth.RoleAgent, auth.RoleFraud}
+	everyoneRole = []auth.Role{auth.RoleAgent, auth.RoleFraud, auth.RoleAuditor}
+	agentsOnly   = []auth.Role{auth.RoleAgent}
+	auditorsOnly = []auth.Role{auth.RoleAuditor}
 )
 
 // Routes lists every route of ctpdesk. It reads like a sitemap; the access column is the one
@@ -37,21 +40,35 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodGet, Path: "/login", Handler: h.Login, Public: true},
 		{Method: http.MethodGet, Path: "/auth/start", Handler: h.StartLogin, Public: true},
 		{Method: http.MethodGet, Path: "/auth/callback", Handler: h.Callback, Public: true},
-		{Method: http.MethodPost, Path: "/logout", Handler: h.Logout, Roles: []string{RoleAgent, RoleFraud, RoleAuditor}},
-		{Method: http.MethodGet, Path: "/auth/session", Handler: h.KeepAlive, Roles: []string{RoleAgent, RoleFraud, RoleAuditor}},
-		{Method: http.MethodGet, Path: "/customers", Handler: h.Customers, Roles: []string{RoleAgent, RoleFraud}},
-		{Method: http.MethodGet, Path: "/customers/:id", Handler: h.Customer, Roles: []string{RoleAgent, RoleFraud}},
-		{Method: http.MethodGet, Path: "/customers/:id/comparison", Handler: h.Comparison, Roles: []string{RoleAgent, RoleFraud}},
-		{Method: http.MethodPost, Path: "/customers/:id/comparison/refresh", Handler: h.RefreshComparison, Roles: []string{RoleAgent, RoleFraud}},
-		{Method: http.MethodPost, Path: "/customers/:id/reveal", Handler: h.Reveal, Roles: []string{RoleAgent}},
-		{Method: http.MethodGet, Path: "/audit", Handler: h.Audit, Roles: []string{RoleAuditor}},
-		{Method: http.MethodGet, Path: "/audit/export", Handler: h.AuditExport, Roles: []string{RoleAuditor}},
+		{Method: http.MethodPost, Path: "/logout", Handler: h.Logout, Roles: everyoneRole},
+		{Method: http.MethodGet, Path: "/auth/session", Handler: h.KeepAlive, Roles: everyoneRole},
+		{Method: http.MethodGet, Path: "/customers", Handler: h.Customers, Roles: staff},
+		{Method: http.MethodGet, Path: "/customers/:id", Handler: h.Customer, Roles: staff},
+		{Method: http.MethodGet, Path: "/customers/:id/comparison", Handler: h.Comparison, Roles: staff},
+		{Method: http.MethodPost, Path: "/customers/:id/comparison/refresh", Handler: h.RefreshComparison, Roles: staff},
+		{Method: http.MethodPost, Path: "/customers/:id/reveal", Handler: h.Reveal, Roles: agentsOnly},
+		{Method: http.MethodGet, Path: "/audit", Handler: h.Audit, Roles: auditorsOnly},
+		{Method: http.MethodGet, Path: "/audit/export", Handler: h.AuditExport, Roles: auditorsOnly},
 	}
 }
 
 // Register installs the middleware stack and every route on e. The middleware order is written
-// out once, here, outermost first.
-func (h *Handler) Register(e *echo.Echo, authorize func(Route) []echo.MiddlewareFunc) {
+// out once, here, outermost first; each route then gets guard's stack for its access (session,
+// then role, then CSRF; see auth.Guard.For). The app and the tests both register through here,
+// so what the tests exercise is the stack production serves.
+func (h *Handler) Register(e *echo.Echo, guard *auth.Guard) {
+	if guard == nil {
+		// Without the guard no route would check who is asking: refuse to build such a server.
+		panic("handlers: Register needs the auth guard")
+	}
+	h.register(e, func(r Route) []echo.MiddlewareFunc {
+		return guard.For(r.Method, r.Path, auth.Access{Public: r.Public, Roles: r.Roles})
+	})
+}
+
+// register installs the middleware stack and the routes, each with the middleware access
+// returns for it. Handler tests that sign users in by other means pass nil.
+func (h *Handler) register(e *echo.Echo, access func(Route) []echo.MiddlewareFunc) {
 	e.HTTPErrorHandler = h.HandleError
 	e.Use(
 		h.withRequestID,      // every log line and error page carries the request id
@@ -64,8 +81,8 @@ func (h *Handler) Register(e *echo.Echo, authorize func(Route) []echo.Middleware
 	e.HEAD("/static/*", echo.WrapHandler(h.assets))
 	for _, r := range h.Routes() {
 		var mw []echo.MiddlewareFunc
-		if authorize != nil {
-			mw = authorize(r)
+		if access != nil {
+			mw = access(r)
 		}
 		e.Add(r.Method, r.Path, r.Handler, mw...)
 	}

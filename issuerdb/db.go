@@ -7,27 +7,24 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"strings"
 
 	"ctpdesk/internal/sqldialect"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // dialect names the engine behind a DB.
-type dialect string
+type dialect = sqldialect.Engine
 
 const (
-	sqliteDialect   dialect = "sqlite"
-	postgresDialect dialect = "postgres"
+	sqliteDialect   = sqldialect.SQLite
+	postgresDialect = sqldialect.Postgres
 )
 
 // ErrBadURL is returned for a database URL that is neither sqlite:PATH nor postgres://….
-var ErrBadURL = errors.New("issuerdb: database URL must be sqlite:PATH or postgres://…")
+var ErrBadURL = sqldialect.ErrBadURL
 
 // ErrNoSchema is returned when a read-only database lacks the issuer tables.
 var ErrNoSchema = errors.New("issuerdb: the database holds no issuer schema")
@@ -56,63 +53,36 @@ type DB struct {
 }
 
 // target is a parsed database URL.
-type target struct {
-	dialect dialect
-	path    string // SQLite file
-	url     string // PostgreSQL URL
-}
+type target = sqldialect.Target
 
+// parseURL reads the issuer database's URL.
 func parseURL(raw string) (target, error) {
-	switch {
-	case strings.HasPrefix(raw, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
-		if path == "" {
-			return target{}, fmt.Errorf("%w: empty sqlite path", ErrBadURL)
-		}
-		if strings.ContainsAny(path, "?#") {
-			return target{}, fmt.Errorf("%w: a sqlite path must not hold '?' or '#'", ErrBadURL)
-		}
-		return target{dialect: sqliteDialect, path: path}, nil
-	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		if _, err := url.Parse(raw); err != nil {
-			return target{}, fmt.Errorf("%w: %v", ErrBadURL, err)
-		}
-		return target{dialect: postgresDialect, url: raw}, nil
-	default:
-		return target{}, ErrBadURL
+	t, err := sqldialect.ParseURL(raw)
+	if err != nil {
+		return target{}, fmt.Errorf("issuerdb: %w", err)
 	}
+	return t, nil
 }
 
-// sqliteDSN is the driver data source for a SQLite file. Readers only need a busy timeout;
-// read-only connections also ask SQLite to refuse writes.
-func sqliteDSN(path string, readOnly bool) string {
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)"
+// sqliteParams are the SQLite settings of a reader: a busy timeout, a memory map and a page
+// cache; read-only connections also ask SQLite to refuse writes.
+func sqliteParams(readOnly bool) string {
+	p := "_pragma=busy_timeout(10000)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)"
 	if readOnly {
-		dsn += "&mode=ro&_pragma=query_only(1)"
+		p += "&mode=ro&_pragma=query_only(1)"
 	}
-	return dsn
+	return p
 }
 
 func openSQL(t target, readOnly bool) (*sql.DB, error) {
-	if t.dialect == sqliteDialect {
-		db, err := sql.Open("sqlite", sqliteDSN(t.path, readOnly))
-		if err != nil {
-			return nil, fmt.Errorf("issuerdb: open: %w", err)
-		}
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
-		return db, nil
+	maxConns := 8
+	if t.Engine == sqldialect.Postgres {
+		maxConns = 20
 	}
-	cfg, err := pgx.ParseConfig(t.url)
+	db, err := sqldialect.Open(t, sqldialect.OpenOptions{SQLiteParams: sqliteParams(readOnly), ReadOnly: readOnly, MaxConns: maxConns})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadURL, err)
+		return nil, fmt.Errorf("issuerdb: %w", err)
 	}
-	if readOnly {
-		cfg.RuntimeParams["default_transaction_read_only"] = "on"
-	}
-	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(20)
 	return db, nil
 }
 
@@ -140,9 +110,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if region == "" {
 		region = "GB"
 	}
-	db := &DB{db: sqldb, dialect: t.dialect, region: region, readBudget: defaultReadBudget}
+	db := &DB{db: sqldb, dialect: t.Engine, region: region, readBudget: defaultReadBudget}
 	if !opts.ReadOnly {
-		if err := migrate(ctx, sqldb, t.dialect, 0); err != nil {
+		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {
 			sqldb.Close()
 			return nil, err
 		}

@@ -26,8 +26,8 @@ func Seed(ctx context.Context, rawURL string, n int, seed int64) error {
 	if err != nil {
 		return err
 	}
-	if t.dialect == sqliteDialect {
-		return seedSQLiteFile(ctx, t.path, n, seed)
+	if t.Engine == sqliteDialect {
+		return seedSQLiteFile(ctx, t.Path, n, seed)
 	}
 	return seedPostgres(ctx, t, n, seed)
 }
@@ -40,8 +40,8 @@ func EnsureSeeded(ctx context.Context, rawURL string, n int, seed int64) (bool, 
 	if err != nil {
 		return false, err
 	}
-	if t.dialect == sqliteDialect {
-		if _, err := os.Stat(t.path); errors.Is(err, os.ErrNotExist) {
+	if t.Engine == sqliteDialect {
+		if _, err := os.Stat(t.Path); errors.Is(err, os.ErrNotExist) {
 			return true, Seed(ctx, rawURL, n, seed)
 		}
 	}
@@ -60,7 +60,7 @@ func hasCustomers(ctx context.Context, t target) (bool, error) {
 		return false, err
 	}
 	defer sqldb.Close()
-	if err := migrate(ctx, sqldb, t.dialect, 0); err != nil {
+	if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {
 		return false, err
 	}
 	var n int
@@ -73,7 +73,7 @@ func hasCustomers(ctx context.Context, t target) (bool, error) {
 
 func seedSQLiteFile(ctx context.Context, path string, n int, seed int64) error {
 	if _, err := os.Stat(path); err == nil {
-		has, err := hasCustomers(ctx, target{dialect: sqliteDialect, path: path})
+		has, err := hasCustomers(ctx, target{Engine: sqliteDialect, Path: path})
 		if err != nil {
 			return err
 		}

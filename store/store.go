@@ -7,11 +7,8 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"strings"
 
 	"ctpdesk/internal/sqldialect"
 
@@ -37,56 +34,28 @@ type DB struct {
 //go:embed migrations
 var migrations embed.FS
 
-// ErrBadURL is returned for a database URL that is neither sqlite: nor postgres://.
-var ErrBadURL = errors.New("store: database URL must be sqlite:PATH or postgres://…")
+// ErrBadURL is returned for a database URL that is neither sqlite:PATH nor postgres://….
+var ErrBadURL = sqldialect.ErrBadURL
 
-// ParseURL splits a database URL into its dialect and the driver's data source name. SQLite
-// files get WAL, a busy timeout, foreign keys and synchronous=FULL, so a committed row survives
-// a crash of the process or the machine.
-func ParseURL(raw string) (Dialect, string, error) {
-	switch {
-	case strings.HasPrefix(raw, "sqlite:"):
-		path := strings.TrimPrefix(raw, "sqlite:")
-		path = strings.TrimPrefix(path, "//")
-		if path == "" {
-			return "", "", fmt.Errorf("%w: empty sqlite path", ErrBadURL)
-		}
-		if strings.ContainsAny(path, "?#") {
-			return "", "", fmt.Errorf("%w: sqlite path must not hold '?' or '#'", ErrBadURL)
-		}
-		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
-		return SQLite, dsn, nil
-	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		if _, err := url.Parse(raw); err != nil {
-			return "", "", fmt.Errorf("%w: %v", ErrBadURL, err)
-		}
-		return Postgres, raw, nil
-	default:
-		return "", "", ErrBadURL
-	}
-}
+// sqliteParams are the dashboard database's SQLite settings: WAL with full fsync, so a
+// committed audit event survives a crash, and BEGIN IMMEDIATE so writers queue on the lock
+// instead of failing on upgrade.
+const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
 
 // Open connects to the database named by rawURL and applies every pending migration.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
-	dialect, dsn, err := ParseURL(rawURL)
+	t, err := sqldialect.ParseURL(rawURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	driver := "sqlite"
-	if dialect == Postgres {
-		driver = "pgx"
+	dialect, maxConns := SQLite, 8
+	if t.Engine == sqldialect.Postgres {
+		dialect, maxConns = Postgres, 20
 	}
-	sqldb, err := sql.Open(driver, dsn)
+	sqldb, err := sqldialect.Open(t, sqldialect.OpenOptions{SQLiteParams: sqliteParams, MaxConns: maxConns})
 	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	if dialect == SQLite {
-		// One writer at a time is all SQLite allows; a small pool keeps readers concurrent
-		// under WAL without piling up writers on the lock.
-		sqldb.SetMaxOpenConns(8)
-	} else {
-		sqldb.SetMaxOpenConns(20)
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()

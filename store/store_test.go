@@ -11,19 +11,24 @@ import (
 	"ctpdesk/internal/pgtest"
 )
 
-func TestParseURLRejectsWhatIsNotADatabaseURL(t *testing.T) {
+func TestOpenRefusesWhatIsNotADatabaseURL(t *testing.T) {
 	for _, raw := range []string{"", "mysql://x", "sqlite:", "sqlite://", "sqlite:/tmp/a.db?mode=memory", "sqlite:a#b", "file:x.db", "postgres://%zz"} {
-		if _, _, err := ParseURL(raw); !errors.Is(err, ErrBadURL) {
-			t.Errorf("ParseURL(%q) = %v, want ErrBadURL", raw, err)
+		if _, err := Open(context.Background(), raw); !errors.Is(err, ErrBadURL) {
+			t.Errorf("Open(%q) = %v, want ErrBadURL", raw, err)
 		}
 	}
-	d, dsn, err := ParseURL("sqlite:/tmp/x.db")
-	if err != nil || d != SQLite || dsn == "" {
-		t.Fatalf("sqlite: %v %q %v", d, dsn, err)
+}
+
+func TestSQLiteIsDurable(t *testing.T) {
+	db, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout"} {
-		if !strings.Contains(dsn, want) {
-			t.Errorf("sqlite DSN %q lacks %s", dsn, want)
+	defer db.Close()
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"} {
+		var got string
+		if err := db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || !strings.EqualFold(got, want) {
+			t.Errorf("PRAGMA %s = %q, %v; want %s", pragma, got, err, want)
 		}
 	}
 }

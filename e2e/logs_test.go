@@ -1,0 +1,92 @@
+package e2e_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"ctpdesk/internal/browsertest"
+	"ctpdesk/issuerdb"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestLogsHoldNoPersonalData runs the staff journeys (an agent in Chromium: search by name,
+// open the customer, let the comparison load, reveal the phone; a fraud analyst over HTTP:
+// every search kind, pages, fragments and JSON twins) at debug level, then searches every line
+// the process wrote for the emails, phone numbers and names of the customers it viewed.
+func TestLogsHoldNoPersonalData(t *testing.T) {
+	const seed = 7
+	a := startApp(t, "dev", map[string]string{"CTPDESK_DEV_CUSTOMERS": "500", "CTPDESK_DEV_SEED": "7", "CTPDESK_LOG_LEVEL": "debug"})
+	gen := issuerdb.NewGenerator(seed)
+	viewed := []issuerdb.Customer{gen.Customer(3), gen.Customer(17), gen.Customer(42), gen.Customer(99), gen.Customer(250)}
+
+	b := browsertest.New(t, 120*time.Second)
+	signInChromium(t, b, a.URL, "agent")
+	for _, c := range viewed[:2] {
+		q := url.QueryEscape(strings.ToLower(issuerdb.Fold(c.FirstName + " " + c.LastName)))
+		b.Do(chromedp.Navigate(a.URL + "/customers?q=" + q))
+		row := `[data-customer-id="` + c.ID + `"]`
+		b.Do(chromedp.WaitVisible(chromedp.CSS(row)))
+		b.Do(chromedp.Click(chromedp.CSS(row + ` a`)))
+		b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="comparison-body"]`)))
+		control := `[data-testid="reveal-field"][data-field="phone"][data-source="issuer"]`
+		b.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-toggle"]`)))
+		b.Do(
+			chromedp.Click(chromedp.CSS(control+` [data-testid="reveal-reason-customer_verified"]`)),
+			chromedp.Click(chromedp.CSS(control+` [data-testid="reveal-submit"]`)),
+		)
+		b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="revealed"][data-field="phone"][data-source="issuer"]`)))
+	}
+
+	client := newBrowserlikeClient(t)
+	if resp := devLogin(t, client, a.URL, "fraud"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("fraud sign-in: %d", resp.StatusCode)
+	}
+	get := func(path string, headers ...string) {
+		req, _ := http.NewRequest(http.MethodGet, a.URL+path, nil)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+	for _, c := range viewed {
+		for _, q := range []string{c.Email, c.Phone, c.Cards[0].Last4 + " " + c.LastName, c.FirstName + " " + c.LastName, c.ConsumerID, c.ID} {
+			get("/customers?q=" + url.QueryEscape(q))
+			get("/customers?q="+url.QueryEscape(q), "HX-Request", "true")
+			get("/customers?q="+url.QueryEscape(q), "Accept", "application/json")
+		}
+		get("/customers/" + c.ID)
+		get("/customers/"+c.ID, "Accept", "application/json")
+		get("/customers/"+c.ID+"/comparison", "HX-Request", "true")
+		get("/customers/"+c.ID+"/comparison", "Accept", "application/json")
+	}
+	if err := a.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	logs := a.Stdout.String() + a.Stderr.String()
+	if n := strings.Count(logs, `"msg":"http request"`); n < 100 {
+		t.Fatalf("only %d access log lines: the journeys did not run", n)
+	}
+	for _, c := range viewed {
+		needles := []string{c.Email, c.Phone, strings.TrimPrefix(c.Phone, "+"), c.FirstName + " " + c.LastName,
+			c.Address.Line1}
+		for _, n := range needles {
+			if n != "" && strings.Contains(logs, n) {
+				i := strings.Index(logs, n)
+				t.Errorf("customer %s: %q appears in the log: …%s…", c.ID, n, logs[max(0, i-120):min(len(logs), i+40)])
+			}
+		}
+	}
+}
