@@ -7,12 +7,13 @@ export GOTOOLCHAIN := go1.26.10
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X ctpdesk/internal/cli.Version=$(VERSION)
 GO      ?= go
+TEMPL   ?= $(GO) tool templ
 
 .DEFAULT_GOAL := help
 
 .PHONY: help
 help: ## Show this list of targets.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -f scripts/make-help.awk $(MAKEFILE_LIST)
 
 .PHONY: run
 run: ## Run the whole dashboard with everything embedded on http://localhost:8080.
@@ -24,25 +25,48 @@ build: ## Build bin/ctpdesk with the version stamped in.
 
 .PHONY: generate
 generate: ## Regenerate the templ components (*_templ.go, committed).
-	$(GO) tool templ generate
+	$(TEMPL) generate
+
+# --- make lint: every static check, cheapest first ----------------------------------------
+
+.PHONY: lint
+lint: fmt-check templ-fmt-check check-generated tidy-check vet staticcheck deploycheck vulncheck ## Every static check, in this order:
+
+.PHONY: fmt-check
+fmt-check: ## Fail when gofmt would change a committed .go file.
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# templ fmt -fail rewrites the files it fails on, so each file is formatted to stdout instead
+# and compared: the check changes nothing.
+.PHONY: templ-fmt-check
+templ-fmt-check: ## Fail when templ fmt would change a committed .templ file.
+	@bad=""; for f in $$(git ls-files '*.templ'); do \
+		$(TEMPL) fmt -log-level error -stdout "$$f" | cmp -s - "$$f" || bad="$$bad $$f"; done; \
+	if [ -n "$$bad" ]; then echo "templ fmt would change (run 'go tool templ fmt .', then 'make generate'):"; \
+		for f in $$bad; do echo "  $$f"; done; exit 1; fi
 
 .PHONY: check-generated
 check-generated: ## Fail when the committed *_templ.go files are stale.
-	@$(GO) tool templ generate >/dev/null
+	@$(TEMPL) generate -log-level error
 	@if [ -n "$$(git status --porcelain -- '*_templ.go')" ]; then \
 		echo "templ: generated files are stale; run 'make generate' and commit them:"; \
 		git status --porcelain -- '*_templ.go'; exit 1; fi
 
-.PHONY: fmt-check
-fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+# go mod tidy -diff prints the diff on stdout; any output there fails, and so does an error.
+# Its stderr (download progress on a fresh machine) is not a diff.
+.PHONY: tidy-check
+tidy-check: ## Fail when go mod tidy would change go.mod or go.sum.
+	@out=$$($(GO) mod tidy -diff); rc=$$?; \
+	if [ -n "$$out" ]; then echo "go.mod/go.sum are not tidy; run 'go mod tidy':"; echo "$$out"; exit 1; fi; \
+	if [ $$rc -ne 0 ]; then echo "tidy-check: go mod tidy -diff failed (exit $$rc)"; exit 1; fi
 
-.PHONY: lint
-lint: fmt-check check-generated deploycheck ## gofmt, go vet, staticcheck, templ freshness and govulncheck.
+.PHONY: vet
+vet: ## go vet ./...
 	$(GO) vet ./...
-	$(GO) tool staticcheck ./...
 
-# --- deploy/ and govulncheck checks -----------------------------------------------------------
+.PHONY: staticcheck
+staticcheck: ## staticcheck ./... (the version pinned in go.mod).
+	$(GO) tool staticcheck ./...
 
 .PHONY: deploycheck
 deploycheck: ## Validate deploy/k8s (strict k8s.io/api schema + our rules) and deploy/Dockerfile.
@@ -50,11 +74,12 @@ deploycheck: ## Validate deploy/k8s (strict k8s.io/api schema + our rules) and d
 
 # The vulndb version pin and the update instructions live in scripts/govulncheck.sh; the
 # reviewed exceptions in scripts/govulncheck.allow. Exit 2 means no database could be built.
+# The database is built once per pin under .cache/vulndb/.
 .PHONY: vulncheck
-vulncheck: ## govulncheck ./... against an offline copy of the Go vulnerability database.
-	bash scripts/govulncheck.sh
+vulncheck: ## govulncheck ./... against the pinned Go vulnerability database, built offline.
+	@bash scripts/govulncheck.sh
 
-# --- end of deploy/ and govulncheck checks ----------------------------------------------------
+# --- end of make lint -------------------------------------------------------------------------
 
 .PHONY: test
 test: lint ## Lint, then every test with the race detector (browser and PostgreSQL tests included).
