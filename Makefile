@@ -17,7 +17,10 @@ help: ## Show this list of targets.
 
 .PHONY: run
 run: ## Run the whole dashboard with everything embedded on http://localhost:8080.
-	$(GO) run -ldflags "-X ctpdesk/internal/cli.Version=$(VERSION)" . dev
+	@echo "ctpdesk: building (the first build on a fresh machine downloads modules and compiles for a minute or two)..."
+	@$(GO) build -ldflags "-X ctpdesk/internal/cli.Version=$(VERSION)" -o bin/ctpdesk-dev .
+	@# exec: Ctrl-C reaches ctpdesk, which drains and exits 0, so make reports no error.
+	@exec bin/ctpdesk-dev dev
 
 .PHONY: build
 build: ## Build bin/ctpdesk with the version stamped in.

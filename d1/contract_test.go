@@ -85,7 +85,7 @@ func newFakeEnv(t *testing.T, f *fakeD1, audience string) (*d1.Client, *httptest
 	return c, srv
 }
 
-// exampleBody is the constructed example of d1-api.md §10 plus unknown fields, a number where
+// exampleBody is a profile in the reconstructed shape of docs/d1-api.md plus unknown fields, a number where
 // a string is expected, and an email array.
 const exampleBody = `{
   "clickToPayProfiles": [

@@ -3,7 +3,7 @@ package d1
 // This file is the one mapping layer between D1's wire format and the package's types. Every
 // path suffix and JSON field name lives here. Only "clickToPayProfiles" (the top-level array)
 // and the token endpoint are confirmed by the D1 documentation; every name inside a profile is
-// provisional (see ../shared/d1-api.md §3.4). When the real specification arrives, edit this
+// provisional (see docs/d1-api.md). When the real specification arrives, edit this
 // file only: the client, the sandbox and the tests all go through it.
 
 // Paths, relative to the configured base URLs.

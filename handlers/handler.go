@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ type Deps struct {
 	Ready []ReadyCheck
 	// SecureTransport says the public URL is https: it turns on HSTS.
 	SecureTransport bool
+	// CanonicalURL, when set, is the public URL that sign-in entry pages requested under
+	// another host name are redirected to (see canonicalHost).
+	CanonicalURL *url.URL
 	// Subject returns the signed-in user's subject for the access log, "" when anonymous.
 	Subject func(c echo.Context) string
 	// BaseUser fills the header's signed-in user slot and the CSRF token of a page.
@@ -60,9 +64,11 @@ type Handler struct {
 	now     func() time.Time
 	ready   []ReadyCheck
 	secure  bool
-	subject func(c echo.Context) string
-	user    func(c echo.Context) (*views.UserView, string)
-	observe func(method, route string, status int, d time.Duration)
+	// canonical is Deps.CanonicalURL.
+	canonical *url.URL
+	subject   func(c echo.Context) string
+	user      func(c echo.Context) (*views.UserView, string)
+	observe   func(method, route string, status int, d time.Duration)
 
 	metrics     http.Handler
 	metricsNets []netip.Prefix
@@ -99,15 +105,16 @@ func New(d Deps) (*Handler, error) {
 		return nil, fmt.Errorf("handlers: missing dependencies: %s", strings.Join(missing, ", "))
 	}
 	h := &Handler{
-		log:     d.Logger,
-		assets:  d.Assets,
-		version: d.Version,
-		now:     d.Now,
-		ready:   d.Ready,
-		secure:  d.SecureTransport,
-		subject: d.Subject,
-		user:    d.BaseUser,
-		observe: d.ObserveRequest,
+		log:       d.Logger,
+		assets:    d.Assets,
+		version:   d.Version,
+		now:       d.Now,
+		ready:     d.Ready,
+		secure:    d.SecureTransport,
+		canonical: d.CanonicalURL,
+		subject:   d.Subject,
+		user:      d.BaseUser,
+		observe:   d.ObserveRequest,
 
 		metrics:     d.Metrics,
 		metricsNets: d.MetricsNetworks,

@@ -76,6 +76,7 @@ func (h *Handler) register(e *echo.Echo, access func(Route) []echo.MiddlewareFun
 		h.recoverPanic,       // a panic becomes a 500 page and a log line
 		h.securityHeaders,    // CSP, nosniff, frame-ancestors, no-store by default
 		h.limitBody(256<<10), // forms are small; anything bigger is refused with 413
+		h.canonicalHost,      // dev: sign-in starts on the public URL's host name
 	)
 	e.GET("/static/*", echo.WrapHandler(h.assets))
 	e.HEAD("/static/*", echo.WrapHandler(h.assets))

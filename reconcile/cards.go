@@ -329,7 +329,7 @@ func compareExpiry(issuer, directory string) (Verdict, Reason) {
 }
 
 // statusSynonyms lists, for each issuer card status, the directory statuses that mean the same.
-// The directory enum is not documented (d1-api.md §3.4), so only the obvious pairs are here.
+// The directory enum is not documented (docs/d1-api.md), so only the obvious pairs are here.
 func statusSynonyms(issuer string) []string {
 	switch issuer {
 	case string(issuerdb.CardBlocked):

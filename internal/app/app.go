@@ -142,7 +142,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	}
 	guard := &auth.Guard{Sessions: a.sessions, LoginPath: "/login", Record: a.recordGuardEvent}
 	idleSeconds := int(a.sessions.IdleTimeout() / time.Second)
+	// In dev the public URL is the loopback host name the README names; a browser that opened
+	// another one is sent there before it signs in. Production leaves host names to its proxy.
+	var canonical *url.URL
+	if cfg.Mode == config.ModeDev {
+		canonical = cfg.PublicURL
+	}
 	h, err := handlers.New(handlers.Deps{
+		CanonicalURL:    canonical,
 		Logger:          log,
 		Assets:          assets,
 		Version:         opts.Version,

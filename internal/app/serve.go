@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -33,7 +34,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) (err error) {
 	srv.ConnState = conns.hook
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	fmt.Fprintf(a.opts.Stdout, "ctpdesk: listening on http://%s (open %s)\n", ln.Addr(), a.cfg.PublicURL)
+	fmt.Fprintln(a.opts.Stdout, "ctpdesk: listening on "+listeningOn(a.cfg.PublicURL, ln.Addr()))
 	log.Info("ctpdesk started", slog.String("version", a.opts.Version), slog.Any("config", a.cfg))
 
 	select {
@@ -77,3 +78,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) (err error) {
 // Close releases every component without serving, for a caller that built an App and then
 // decided not to run it.
 func (a *App) Close() error { return a.close() }
+
+// listeningOn is the address the start-up line names: the public URL itself when it is plain
+// http on the port just bound (dev: the one URL to open), or else the bound address with the
+// public URL beside it.
+func listeningOn(public *url.URL, addr net.Addr) string {
+	_, port, _ := net.SplitHostPort(addr.String())
+	if public.Scheme == "http" && public.Port() == port {
+		return public.String()
+	}
+	return fmt.Sprintf("http://%s (public URL %s)", addr, public)
+}

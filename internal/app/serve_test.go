@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,17 @@ func TestShutdownIsNotHeldByAnUnusedConnection(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Serve did not return")
+	}
+}
+
+func TestTheStartLineNamesTheURLToOpen(t *testing.T) {
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	dev, _ := url.Parse("http://localhost:8080")
+	if got := listeningOn(dev, addr); got != "http://localhost:8080" {
+		t.Errorf("dev: %q, want only the public URL", got)
+	}
+	prod, _ := url.Parse("https://ctpdesk.bank.example")
+	if got := listeningOn(prod, addr); got != "http://127.0.0.1:8080 (public URL https://ctpdesk.bank.example)" {
+		t.Errorf("behind a proxy: %q", got)
 	}
 }

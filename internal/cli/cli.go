@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+
+	"ctpdesk/internal/config"
 )
 
 // Version is stamped at build time with
@@ -89,10 +91,33 @@ func newFlagSet(e *env, name, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stdout)
 	fs.Usage = func() {
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if !hasFlags {
+			fmt.Fprintf(e.stdout, "Usage: ctpdesk %s\n\n%s\n", name, summary)
+			return
+		}
 		fmt.Fprintf(e.stdout, "Usage: ctpdesk %s [flags]\n\n%s\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// withVariables makes fs's usage also list the CTPDESK_* variables mode reads, with the
+// default each takes when unset.
+func withVariables(e *env, fs *flag.FlagSet, mode config.Mode) {
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprintf(e.stdout, "\nSettings (environment variables; README.md explains each):\n")
+		for _, v := range config.Variables(mode) {
+			def := v.Default
+			if def == "" {
+				def = "(none)"
+			}
+			fmt.Fprintf(e.stdout, "  %-34s %s\n", v.Name, def)
+		}
+	}
 }
 
 // newLogger writes JSON lines at level to w.

@@ -65,3 +65,20 @@ func TestVersionPrintsTheStampedVersion(t *testing.T) {
 		t.Errorf("version with an argument: %v, want an error naming it", err)
 	}
 }
+
+func TestDevAndServeHelpListTheirVariables(t *testing.T) {
+	for cmd, want := range map[string][]string{
+		"dev":   {"CTPDESK_ADDR", "127.0.0.1:8080", "CTPDESK_DEV_CUSTOMERS", "20000", "CTPDESK_SANDBOX_ADDR"},
+		"serve": {"CTPDESK_ADDR", "CTPDESK_OIDC_ISSUER", "CTPDESK_AUDIT_RETENTION", "400d"},
+	} {
+		var out syncBuffer
+		if err := Run(context.Background(), []string{"ctpdesk", cmd, "--help"}, envFrom(nil), &out, &out); err != nil {
+			t.Fatalf("%s --help: %v", cmd, err)
+		}
+		for _, w := range want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s --help does not show %s:\n%s", cmd, w, out.String())
+			}
+		}
+	}
+}

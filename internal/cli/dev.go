@@ -14,6 +14,7 @@ import (
 // It needs no configuration at all.
 func runDev(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "dev", "Run the whole dashboard with everything embedded on loopback; no set-up needed.")
+	withVariables(e, fs, config.ModeDev)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,6 +37,5 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "ctpdesk dev: dashboard at %s\n", cfg.PublicURL)
 	return a.Serve(ctx, ln)
 }

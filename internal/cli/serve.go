@@ -12,6 +12,7 @@ import (
 // setting and never starts the D1 sandbox or the development OpenID Provider.
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "serve", "Run the dashboard in production; every setting comes from CTPDESK_* variables (see README.md).")
+	withVariables(e, fs, config.ModeServe)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -66,6 +66,7 @@ func (r *envReader) auditConfig(mode Mode) AuditConfig {
 
 // retention reads a duration that may also be written in whole days ("400d").
 func (r *envReader) retention(name string, def time.Duration) time.Duration {
+	r.note(name, FormatDays(def))
 	v, ok := r.raw(name)
 	if !ok {
 		return def

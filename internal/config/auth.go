@@ -129,6 +129,7 @@ func loadAuthConfig(r *envReader, c *Config) {
 
 // groups reads a comma-separated list of IdP group names.
 func (r *envReader) groups(name string, def []string) []string {
+	r.note(name, def)
 	v, ok := r.raw(name)
 	if !ok {
 		return def

@@ -139,6 +139,15 @@ func RedactURL(raw string) string {
 // each naming its variable.
 func Load(getenv func(string) string, mode Mode) (Config, error) {
 	r := &envReader{getenv: getenv}
+	c := load(r, mode)
+	if err := r.err(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// load reads every setting through r; r collects the problems.
+func load(r *envReader, mode Mode) Config {
 	c := Config{Mode: mode}
 	c.Addr = r.addr("CTPDESK_ADDR", DefaultAddr)
 	c.PublicURL = r.url("CTPDESK_PUBLIC_URL", "")
@@ -165,16 +174,48 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 			r.fail("CTPDESK_PUBLIC_URL", "must be an https:// URL in production")
 		}
 	}
-	if err := r.err(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return c
 }
 
 // envReader reads typed values from the environment and collects one error per bad variable.
+// It also notes every variable it reads, with the default it would use, for --help.
 type envReader struct {
 	getenv func(string) string
 	errs   []error
+	read   []Variable
+}
+
+// Variable is one setting as the configuration reads it: its name and the default used when
+// it is unset ("" for none).
+type Variable struct {
+	Name    string
+	Default string
+}
+
+// note records that name was read with default def; the first read of a name wins.
+func (r *envReader) note(name string, def any) {
+	for _, v := range r.read {
+		if v.Name == name {
+			return
+		}
+	}
+	d := fmt.Sprint(def)
+	switch def.(type) {
+	case []string:
+		d = strings.Join(def.([]string), ",")
+	}
+	if d == "0s" || d == "[]" || d == "<nil>" {
+		d = ""
+	}
+	r.read = append(r.read, Variable{Name: name, Default: d})
+}
+
+// Variables lists every CTPDESK_* variable the configuration reads in mode, in the order it
+// reads them, with the defaults it uses when the environment is otherwise empty.
+func Variables(mode Mode) []Variable {
+	r := &envReader{getenv: func(string) string { return "" }}
+	load(r, mode)
+	return r.read
 }
 
 func (r *envReader) fail(name, format string, args ...any) {
@@ -196,6 +237,7 @@ func (r *envReader) failed(name string) bool {
 
 // raw returns the trimmed value and whether the variable was set to something.
 func (r *envReader) raw(name string) (string, bool) {
+	r.note(name, "")
 	v := strings.TrimSpace(r.getenv(name))
 	return v, v != ""
 }
@@ -207,6 +249,7 @@ func (r *envReader) require(name string) {
 }
 
 func (r *envReader) str(name, def string) string {
+	r.note(name, def)
 	if v, ok := r.raw(name); ok {
 		if strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
 			r.fail(name, "must not contain control characters")
@@ -218,6 +261,7 @@ func (r *envReader) str(name, def string) string {
 }
 
 func (r *envReader) list(name string, def []string) []string {
+	r.note(name, def)
 	v, ok := r.raw(name)
 	if !ok {
 		return def
@@ -232,6 +276,7 @@ func (r *envReader) list(name string, def []string) []string {
 }
 
 func (r *envReader) integer(name string, def, min, max int) int {
+	r.note(name, def)
 	v, ok := r.raw(name)
 	if !ok {
 		return def
@@ -249,6 +294,7 @@ func (r *envReader) integer(name string, def, min, max int) int {
 }
 
 func (r *envReader) boolean(name string, def bool) bool {
+	r.note(name, def)
 	v, ok := r.raw(name)
 	if !ok {
 		return def
@@ -262,6 +308,7 @@ func (r *envReader) boolean(name string, def bool) bool {
 }
 
 func (r *envReader) duration(name string, def, min, max time.Duration) time.Duration {
+	r.note(name, def)
 	v, ok := r.raw(name)
 	if !ok {
 		return def
@@ -323,6 +370,7 @@ func (r *envReader) dbURL(name, def string) string {
 }
 
 func (r *envReader) logLevel(name string, def slog.Level) slog.Level {
+	r.note(name, def)
 	v, ok := r.raw(name)
 	if !ok {
 		return def
