@@ -33,6 +33,11 @@ type Guard struct {
 	Sessions *SessionStore
 	// LoginPath is where unauthenticated browsers are sent, normally "/login".
 	LoginPath string
+	// StartPath starts a sign-in at the OpenID Provider, normally "/auth/start". A browser
+	// whose session expired is sent there directly, with the page to come back to: the
+	// provider's own session usually signs it straight back in, with no page in between.
+	// Empty sends expired sessions to LoginPath like anyone else.
+	StartPath string
 	// Record is told about expired sessions and refused access, for the audit trail. It
 	// handles its own failures: the request is already being refused or downgraded, which is
 	// the safe outcome either way. Nil records nothing.
@@ -127,14 +132,27 @@ func (g *Guard) CSRF() echo.MiddlewareFunc {
 
 func (g *Guard) unauthenticated(c echo.Context, expired bool) error {
 	r := c.Request()
+	htmx := r.Header.Get("HX-Request") == "true"
 	q := url.Values{}
-	if r.Method == http.MethodGet && r.Header.Get("HX-Request") != "true" {
+	switch {
+	case r.Method == http.MethodGet && !htmx:
 		q.Set("next", r.URL.RequestURI())
-	}
-	if expired {
-		q.Set("expired", "1")
+	case htmx:
+		// An htmx request is a fragment of the page the user is on: come back to that page.
+		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && u.Path != "" {
+			if next := SafeReturnPath(u.RequestURI()); next != "/" {
+				q.Set("next", next)
+			}
+		}
 	}
 	target := g.LoginPath
+	if expired {
+		if g.StartPath != "" {
+			target = g.StartPath
+		} else {
+			q.Set("expired", "1")
+		}
+	}
 	if len(q) > 0 {
 		target += "?" + q.Encode()
 	}

@@ -16,6 +16,7 @@ import (
 type guarded struct {
 	h      *harness
 	e      *echo.Echo
+	guard  *Guard
 	mu     sync.Mutex
 	events []EventKind
 }
@@ -46,6 +47,7 @@ func newGuarded(t *testing.T) *guarded {
 	} {
 		g.e.Add(r.method, r.path, ok, guard.For(r.method, r.path, r.access)...)
 	}
+	g.guard = guard
 	return g
 }
 
@@ -189,5 +191,41 @@ func TestRoleMap(t *testing.T) {
 	}
 	if g, err := ParseGroupList(" cs-agents , cs-leads "); err != nil || len(g) != 2 || g[1] != "cs-leads" {
 		t.Errorf("ParseGroupList = %v, %v", g, err)
+	}
+}
+
+// TestExpiredSessionGoesStraightBackToSignIn: with a start path, an expired session is sent to
+// the provider at once with the page to return to, for a page load and for an htmx fragment
+// alike; an anonymous visitor still gets the sign-in page.
+func TestExpiredSessionGoesStraightBackToSignIn(t *testing.T) {
+	g := newGuarded(t)
+	g.guard.StartPath = "/auth/start"
+	c := g.h.mustLogin(t)
+	g.h.clock.Advance(DefaultIdleTimeout + time.Second)
+	w := g.do(httptest.NewRequest(http.MethodGet, "/customers?q=ada", nil), c)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/auth/start?next=%2Fcustomers%3Fq%3Dada" {
+		t.Errorf("expired page load = %d %q", w.Code, w.Header().Get("Location"))
+	}
+	c = g.h.mustLogin(t)
+	g.h.clock.Advance(DefaultIdleTimeout + time.Second)
+	r := httptest.NewRequest(http.MethodGet, "/customers?q=ad", nil)
+	r.Header.Set("HX-Request", "true")
+	r.Header.Set("HX-Current-URL", "http://localhost:8080/customers/CU00000007?show=diff")
+	w = g.do(r, c)
+	if w.Code != http.StatusUnauthorized || w.Header().Get("HX-Redirect") != "/auth/start?next=%2Fcustomers%2FCU00000007%3Fshow%3Ddiff" {
+		t.Errorf("expired htmx request = %d HX-Redirect=%q", w.Code, w.Header().Get("HX-Redirect"))
+	}
+	// A hostile HX-Current-URL cannot send the user elsewhere after sign-in.
+	c = g.h.mustLogin(t)
+	g.h.clock.Advance(DefaultIdleTimeout + time.Second)
+	r = httptest.NewRequest(http.MethodGet, "/customers?q=ad", nil)
+	r.Header.Set("HX-Request", "true")
+	r.Header.Set("HX-Current-URL", "http://evil.example//evil.example/x")
+	w = g.do(r, c)
+	if got := w.Header().Get("HX-Redirect"); got != "/auth/start" {
+		t.Errorf("hostile HX-Current-URL: HX-Redirect=%q, want /auth/start", got)
+	}
+	if w := g.do(httptest.NewRequest(http.MethodGet, "/customers", nil), nil); w.Header().Get("Location") != "/login?next=%2Fcustomers" {
+		t.Errorf("anonymous = %q, want the sign-in page", w.Header().Get("Location"))
 	}
 }

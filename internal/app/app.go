@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	guard := &auth.Guard{Sessions: a.sessions, LoginPath: "/login", Record: a.recordGuardEvent}
+	guard := &auth.Guard{Sessions: a.sessions, LoginPath: "/login", StartPath: "/auth/start", Record: a.recordGuardEvent}
 	idleSeconds := int(a.sessions.IdleTimeout() / time.Second)
 	// In dev the public URL is the loopback host name the README names; a browser that opened
 	// another one is sent there before it signs in. Production leaves host names to its proxy.
