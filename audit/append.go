@@ -64,11 +64,12 @@ func (t *Trail) beginWrite(ctx context.Context) (*sql.Tx, error) {
 
 // appendTx appends evs in one transaction: it assigns consecutive seqs after the head, chains
 // the hashes, seals a checkpoint at every multiple of CheckpointEvery, and reseals the head.
-// The events are updated in place with their seq and hashes.
-func (t *Trail) appendTx(ctx context.Context, evs []*Event) error {
-	return t.inWriteTx(ctx, func(tx *sql.Tx, h head) (head, error) {
+// The events are updated in place with their seq and hashes; the checkpoints it sealed are
+// returned once the transaction has committed, for the witness.
+func (t *Trail) appendTx(ctx context.Context, evs []*Event) ([]checkpoint, error) {
+	var checkpoints []checkpoint
+	err := t.inWriteTx(ctx, func(tx *sql.Tx, h head) (head, error) {
 		prev := h.hash
-		var checkpoints []checkpoint
 		for _, e := range evs {
 			e.Seq = h.seq + 1
 			h.seq = e.Seq
@@ -97,6 +98,10 @@ func (t *Trail) appendTx(ctx context.Context, evs []*Event) error {
 		}
 		return h, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return checkpoints, nil
 }
 
 // inWriteTx runs fn inside a serialised write transaction holding the chain head and writes

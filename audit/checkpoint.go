@@ -37,7 +37,7 @@ func (t *Trail) newCheckpoint(n int64, kind string, seq int64, hash string) chec
 
 func insertCheckpoint(ctx context.Context, db *store.DB, tx *sql.Tx, c checkpoint) error {
 	_, err := tx.ExecContext(ctx, db.Rebind(
-		"INSERT INTO audit_checkpoints (n, seq, hash, kind, at_ms, key_id, mac) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		"INSERT INTO audit_checkpoints ("+checkpointColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
 		c.N, c.Seq, c.Hash, c.Kind, c.AtMS, c.KeyID, c.MAC)
 	if err != nil {
 		return fmt.Errorf("insert checkpoint: %w", err)
@@ -54,8 +54,9 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func loadCheckpoints(ctx context.Context, q querier) ([]checkpoint, error) {
-	rows, err := q.QueryContext(ctx, "SELECT n, seq, hash, kind, at_ms, key_id, mac FROM audit_checkpoints ORDER BY n")
+// loadCheckpoints reads the checkpoints numbered after afterN, in order.
+func loadCheckpoints(ctx context.Context, db *store.DB, q querier, afterN int64) ([]checkpoint, error) {
+	rows, err := q.QueryContext(ctx, db.Rebind("SELECT "+checkpointColumns+" FROM audit_checkpoints WHERE n > ? ORDER BY n"), afterN)
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoints: %w", err)
 	}

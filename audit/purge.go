@@ -21,9 +21,10 @@ type PurgeReport struct {
 
 // Purge deletes the longest prefix of the chain whose events are all older than before, so no
 // event younger than the retention period is ever removed even if clocks of replicas disagree.
-// It first verifies the whole chain and refuses to purge a broken one. In the same transaction
-// that deletes the events it seals a purge checkpoint over the last deleted event, which
-// becomes the verified start of the remaining chain, and deletes the checkpoints before it.
+// It first verifies the whole chain (against the witness, when there is one) and refuses to
+// purge a broken one. In the same transaction that deletes the events it seals a purge
+// checkpoint over the last deleted event, which becomes the verified start of the remaining
+// chain, and deletes the checkpoints before it; the witness then takes the purge checkpoint.
 func (t *Trail) Purge(ctx context.Context, before time.Time) (PurgeReport, error) {
 	rep, err := t.Verify(ctx)
 	if err != nil {
@@ -33,6 +34,7 @@ func (t *Trail) Purge(ctx context.Context, before time.Time) (PurgeReport, error
 		return PurgeReport{}, fmt.Errorf("audit: purge: %w: %s", ErrChainBroken, rep)
 	}
 	var out PurgeReport
+	var sealed []checkpoint
 	err = t.inWriteTx(ctx, func(tx *sql.Tx, h head) (head, error) {
 		var firstKept sql.NullInt64
 		err := tx.QueryRowContext(ctx, t.db.Rebind("SELECT MIN(seq) FROM audit_events WHERE at_ms >= ?"),
@@ -59,6 +61,7 @@ func (t *Trail) Purge(ctx context.Context, before time.Time) (PurgeReport, error
 		if err := insertCheckpoint(ctx, t.db, tx, c); err != nil {
 			return h, err
 		}
+		sealed = []checkpoint{c}
 		res, err := tx.ExecContext(ctx, t.db.Rebind("DELETE FROM audit_events WHERE seq <= ?"), cut)
 		if err != nil {
 			return h, fmt.Errorf("delete events: %w", err)
@@ -73,6 +76,9 @@ func (t *Trail) Purge(ctx context.Context, before time.Time) (PurgeReport, error
 	})
 	if err != nil {
 		return PurgeReport{}, fmt.Errorf("audit: purge: %w", err)
+	}
+	if err := t.witnessSeals(ctx, sealed); err != nil {
+		return out, fmt.Errorf("audit: purge: the events are purged but the purge checkpoint is not witnessed yet: %w", err)
 	}
 	return out, nil
 }

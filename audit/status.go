@@ -45,7 +45,11 @@ func (t *Trail) Status(ctx context.Context) (VerifyReport, error) {
 	if !needFull {
 		from := c.upTo
 		c.mu.Unlock()
-		rep, upTo, err := t.verify(ctx, &from)
+		wl, err := t.readWitness(ctx)
+		if err != nil {
+			return VerifyReport{}, fmt.Errorf("audit: status: %w", err)
+		}
+		rep, upTo, err := t.verify(ctx, &from, wl)
 		if err != nil {
 			return VerifyReport{}, err
 		}
@@ -85,7 +89,12 @@ func (t *Trail) Status(ctx context.Context) (VerifyReport, error) {
 func (t *Trail) fullStatus(done chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
-	rep, upTo, err := t.verify(ctx, nil)
+	wl, err := t.readWitness(ctx)
+	var rep VerifyReport
+	var upTo verified
+	if err == nil {
+		rep, upTo, err = t.verify(ctx, nil, wl)
+	}
 	c := &t.status
 	c.mu.Lock()
 	defer c.mu.Unlock()

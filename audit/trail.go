@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ctpdesk/store"
@@ -40,7 +41,12 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives operational messages, never event contents (default slog.Default()).
+	// Every seal the witness takes is also logged here, so the log pipeline keeps a copy.
 	Logger *slog.Logger
+	// Witness receives every sealed checkpoint as it is made, outside the database; Verify
+	// checks the database against it. Without one, emptying the trail or restoring an older
+	// copy of it goes unnoticed, so production always configures one.
+	Witness Witness
 }
 
 // Trail is the append-only, hash-chained audit trail. One writer goroutine commits the events
@@ -55,6 +61,10 @@ type Trail struct {
 	closed bool
 	done   chan struct{}
 	status statusCache
+	// witnessBehind is set when the witness may lack checkpoints the database holds: at start
+	// (a crash may have come between a commit and its witness write) and after a failed
+	// witness write. The next commit first catches the witness up.
+	witnessBehind atomic.Bool
 }
 
 // pending is one event waiting for its batch, and where its result goes.
@@ -107,6 +117,7 @@ func New(db *store.DB, opts Options) (*Trail, error) {
 		queue: make(chan *pending, opts.QueueSize),
 		done:  make(chan struct{}),
 	}
+	t.witnessBehind.Store(opts.Witness != nil)
 	go t.write()
 	return t, nil
 }
@@ -218,7 +229,7 @@ func (t *Trail) commitBatch(batch []*pending) {
 	for i, p := range live {
 		evs[i] = &p.ev
 	}
-	err := t.appendTx(ctx, evs)
+	err := t.commit(ctx, evs)
 	if err != nil {
 		t.opts.Logger.Error("audit: commit failed", "events", len(live), "err", err)
 		err = fmt.Errorf("audit: commit: %w: %w", ErrUnavailable, err)
@@ -226,4 +237,92 @@ func (t *Trail) commitBatch(batch []*pending) {
 	for _, p := range live {
 		p.result <- err
 	}
+}
+
+// commit makes evs durable: it catches the witness up if it may be behind, appends the events,
+// and has the witness take every checkpoint the append sealed. The events count as committed
+// only when the witness holds their seals too; until a failed witness write is made good, no
+// further event is committed. An append that fails on rows beyond the sealed head sets those
+// rows aside and is tried once more.
+func (t *Trail) commit(ctx context.Context, evs []*Event) error {
+	if err := t.catchUpWitness(ctx); err != nil {
+		return err
+	}
+	cps, err := t.appendTx(ctx, evs)
+	if err != nil {
+		moved, serr := t.setAsideBeyondHead(ctx)
+		if serr != nil || moved == (setAside{}) {
+			return err
+		}
+		t.opts.Logger.Error("audit: rows beyond the sealed head were set aside as forged",
+			"events", moved.events, "checkpoints", moved.checkpoints)
+		if cps, err = t.appendTx(ctx, evs); err != nil {
+			return err
+		}
+	}
+	return t.witnessSeals(ctx, cps)
+}
+
+// witnessSeals hands the witness each checkpoint just committed, and logs each one as the
+// second copy. After a failure the witness counts as behind, so the next commit catches it up.
+func (t *Trail) witnessSeals(ctx context.Context, cps []checkpoint) error {
+	if t.opts.Witness == nil {
+		return nil
+	}
+	for _, c := range cps {
+		if err := t.witnessOne(ctx, c); err != nil {
+			t.witnessBehind.Store(true)
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Trail) witnessOne(ctx context.Context, c checkpoint) error {
+	r := witnessRecordOf(c)
+	if err := t.opts.Witness.Append(ctx, r); err != nil {
+		return fmt.Errorf("witness checkpoint %d: %w", c.N, err)
+	}
+	t.opts.Logger.Info("audit: seal witnessed", "checkpoint", c.N, "kind", c.Kind, "seq", c.Seq, "hash", c.Hash,
+		"at", r.Time.Format(witnessTimeLayout), "key_id", c.KeyID, "mac", c.MAC)
+	return nil
+}
+
+// catchUpWitness appends to the witness, in order, every checkpoint in the database after the
+// last one the witness holds, when the witness may be behind. Only checkpoints whose seal
+// verifies are witnessed. A witness that lags is the trace of a crash between a commit and
+// its witness write, or of a failed write; a witness that is empty while the database holds
+// checkpoints is a new witness on an existing trail (or one that was deleted), and is logged
+// as a warning because the witness can vouch only for what it is given from now on.
+func (t *Trail) catchUpWitness(ctx context.Context) error {
+	if t.opts.Witness == nil || !t.witnessBehind.Load() {
+		return nil
+	}
+	wl, err := t.opts.Witness.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("witness: %w", err)
+	}
+	var lastN int64
+	for _, r := range wl.Records {
+		lastN = max(lastN, r.N)
+	}
+	cps, err := loadCheckpoints(ctx, t.db, t.db, lastN)
+	if err != nil {
+		return fmt.Errorf("witness catch-up: %w", err)
+	}
+	if len(wl.Records) == 0 && len(cps) > 0 {
+		t.opts.Logger.Warn("audit: the witness holds no seals; it starts from the database's checkpoints as they stand",
+			"witness", wl.Source, "checkpoints", len(cps))
+	}
+	for _, c := range cps {
+		if !c.valid(t.seal) {
+			t.opts.Logger.Error("audit: a checkpoint whose seal does not verify was not witnessed", "checkpoint", c.N, "seq", c.Seq)
+			continue
+		}
+		if err := t.witnessOne(ctx, c); err != nil {
+			return err
+		}
+	}
+	t.witnessBehind.Store(false)
+	return nil
 }

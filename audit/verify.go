@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 
 	"ctpdesk/store"
@@ -13,9 +14,12 @@ import (
 const verifyPage = 2000
 
 // Break is the first broken link Verify found: the sequence number it concerns and what is
-// wrong there.
+// wrong there. When the damage can only be narrowed down to a stretch of the chain (events
+// rewritten and rehashed up to a sealed checkpoint), To is the last seq of that stretch, which
+// starts at Seq; otherwise To is 0.
 type Break struct {
 	Seq     int64
+	To      int64
 	Problem string
 }
 
@@ -32,8 +36,23 @@ type VerifyReport struct {
 	PurgedThrough int64
 	// Break is the first problem, nil when the chain verifies.
 	Break *Break
+	// Witness is what the comparison with the witness found; nil when the chain was verified
+	// without a witness.
+	Witness *WitnessCheck
 	// CheckedAt is when the walk finished.
 	CheckedAt time.Time
+}
+
+// WitnessCheck summarises the witness a chain was verified against.
+type WitnessCheck struct {
+	// Source names the witness, e.g. its file.
+	Source string
+	// Seals is how many distinct sealed checkpoints the witness holds; LastSeq is the highest
+	// seq one of them seals (0 when it holds none).
+	Seals   int
+	LastSeq int64
+	// Notes name the witness lines skipped as no record (see WitnessLog.Notes).
+	Notes []string
 }
 
 // OK reports whether the chain verified.
@@ -41,8 +60,13 @@ func (r VerifyReport) OK() bool { return r.Break == nil }
 
 // String is the one-line verdict printed by `ctpdesk audit verify` and shown to auditors.
 func (r VerifyReport) String() string {
-	if r.Break != nil {
+	switch {
+	case r.Break != nil && r.Break.To > r.Break.Seq:
+		return fmt.Sprintf("broken in seq %d to %d: %s", r.Break.Seq, r.Break.To, r.Break.Problem)
+	case r.Break != nil:
 		return fmt.Sprintf("broken at seq %d: %s", r.Break.Seq, r.Break.Problem)
+	case r.Witness != nil:
+		return fmt.Sprintf("verified %d events up to seq %d, matching %d witnessed seals", r.Events, r.LastSeq, r.Witness.Seals)
 	}
 	return fmt.Sprintf("verified %d events up to seq %d", r.Events, r.LastSeq)
 }
@@ -51,11 +75,41 @@ func (r VerifyReport) String() string {
 // checks, in seq order: no seq is missing; each event's hash is SHA-256 over its stored
 // previous hash and its canonical encoding; each previous hash is the hash of the event before
 // (or the sealed start); every checkpoint's seal verifies under the key and matches the event
-// it names; and the sealed head names the last event and the last checkpoint. A returned error
-// means the walk itself failed (database unavailable), not that the chain is broken.
+// it names; the sealed head names the last event and the last checkpoint; nothing is stored
+// beyond the head, and nothing was set aside from beyond it. With a witness configured it
+// also checks the database against the witness (see VerifyWitnessed). A returned error means
+// the walk itself failed (database or witness unreadable), not that the chain is broken.
 func (t *Trail) Verify(ctx context.Context) (VerifyReport, error) {
-	rep, _, err := t.verify(ctx, nil)
+	wl, err := t.readWitness(ctx)
+	if err != nil {
+		return VerifyReport{}, fmt.Errorf("audit: verify: %w", err)
+	}
+	rep, _, err := t.verify(ctx, nil, wl)
 	return rep, err
+}
+
+// VerifyWitnessed is Verify against the given witness records instead of the configured
+// witness. Beyond Verify's checks it fails, naming what is missing, when the witness chain is
+// broken (a record removed, inserted or edited, or a seal that does not verify); when the
+// database lacks a witnessed checkpoint or holds a different one; when the sealed head is
+// behind the last witnessed seal; and when the database holds a checkpoint the witness lacks
+// (a checkpoint sealed within the last minute may still be on its way to the witness).
+func (t *Trail) VerifyWitnessed(ctx context.Context, wl WitnessLog) (VerifyReport, error) {
+	rep, _, err := t.verify(ctx, nil, &wl)
+	return rep, err
+}
+
+// readWitness reads the configured witness, nil when there is none. It is read before the
+// database snapshot is taken, so a seal the snapshot lacks can never be in it.
+func (t *Trail) readWitness(ctx context.Context) (*WitnessLog, error) {
+	if t.opts.Witness == nil {
+		return nil, nil
+	}
+	wl, err := t.opts.Witness.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read witness: %w", err)
+	}
+	return &wl, nil
 }
 
 // verified is a point up to which the chain was already verified: the event's seq and hash,
@@ -68,10 +122,11 @@ type verified struct {
 	purged   int64
 }
 
-// verify walks the chain in one read snapshot. With from set it still checks every seal, but
-// walks only the events after from, trusting the ones up to it (an incremental check); the
-// counts then include from.events. It also returns the point it verified up to.
-func (t *Trail) verify(ctx context.Context, from *verified) (VerifyReport, verified, error) {
+// verify walks the chain in one read snapshot, and compares it with wl when wl is not nil.
+// With from set it still checks every seal, but walks only the events after from, trusting
+// the ones up to it (an incremental check); the counts then include from.events. It also
+// returns the point it verified up to.
+func (t *Trail) verify(ctx context.Context, from *verified, wl *WitnessLog) (VerifyReport, verified, error) {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if t.db.Dialect == store.Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -87,12 +142,18 @@ func (t *Trail) verify(ctx context.Context, from *verified) (VerifyReport, verif
 	if err != nil {
 		return VerifyReport{}, verified{}, fmt.Errorf("audit: verify: read head: %w", err)
 	}
-	cps, err := loadCheckpoints(ctx, tx)
+	cps, err := loadCheckpoints(ctx, t.db, tx, 0)
 	if err != nil {
 		return VerifyReport{}, verified{}, fmt.Errorf("audit: verify: %w", err)
 	}
 	w := walker{t: t, h: h, report: VerifyReport{LastSeq: h.seq}}
 	w.checkStructure(cps)
+	if err := w.checkBeyondHead(ctx, tx); err != nil {
+		return VerifyReport{}, verified{}, fmt.Errorf("audit: verify: %w", err)
+	}
+	if wl != nil {
+		w.checkWitness(cps, wl)
+	}
 	// A purge since the last check changes the counts: walk everything again then.
 	if from != nil && from.purged == w.report.PurgedThrough && from.seq > w.startSeq && from.seq <= h.seq {
 		w.startSeq, w.startHash = from.seq, from.hash
@@ -115,17 +176,37 @@ type walker struct {
 	// hash, or the purge checkpoint.
 	startSeq  int64
 	startHash string
-	// bySeq holds the checkpoints whose seal verified, by the seq they name.
-	bySeq map[int64]checkpoint
+	// bySeq holds the checkpoints whose seal verified, by the seq they name; sealedSeqs
+	// holds those seqs in increasing order.
+	bySeq      map[int64]checkpoint
+	sealedSeqs []int64
 }
 
 // fail records a break unless one with a lower seq is already known: the report names the
 // first broken link in seq order, whichever check found it.
 func (w *walker) fail(seq int64, format string, args ...any) {
-	if w.report.Break != nil && w.report.Break.Seq <= seq {
+	w.failRange(seq, 0, format, args...)
+}
+
+// failRange is fail for damage somewhere in seq from..to.
+func (w *walker) failRange(from, to int64, format string, args ...any) {
+	if w.report.Break != nil && w.report.Break.Seq <= from {
 		return
 	}
-	w.report.Break = &Break{Seq: seq, Problem: fmt.Sprintf(format, args...)}
+	if to <= from {
+		to = 0
+	}
+	w.report.Break = &Break{Seq: from, To: to, Problem: fmt.Sprintf(format, args...)}
+}
+
+// sealedBefore is the last seq before seq that a verified checkpoint (or the sealed start of
+// the chain) vouches for: the stretch after it up to seq is what a mismatch at seq concerns.
+func (w *walker) sealedBefore(seq int64) int64 {
+	i := sort.Search(len(w.sealedSeqs), func(i int) bool { return w.sealedSeqs[i] >= seq })
+	if i == 0 {
+		return w.startSeq
+	}
+	return max(w.sealedSeqs[i-1], w.startSeq)
 }
 
 // checkStructure verifies the seals of the head and the checkpoints and that no checkpoint is
@@ -135,14 +216,6 @@ func (w *walker) checkStructure(cps []checkpoint) {
 	h := w.h
 	w.startHash = GenesisHash
 	w.bySeq = make(map[int64]checkpoint, len(cps))
-	fresh := h.seq == 0 && h.checkpointN == 0 && h.mac == "" && h.hash == GenesisHash
-	switch {
-	case fresh:
-	case h.keyID != s.keyID:
-		w.fail(h.seq, "the chain head is sealed under another key (id %s, configured %s)", h.keyID, s.keyID)
-	case !equalMAC(h.mac, s.headMAC(h.seq, h.hash, h.checkpointN)):
-		w.fail(h.seq, "the chain head's seal does not verify: the head was rewritten without the key")
-	}
 	for i, c := range cps {
 		switch {
 		case !c.valid(s):
@@ -154,14 +227,31 @@ func (w *walker) checkStructure(cps []checkpoint) {
 			w.startSeq, w.startHash = c.Seq, c.Hash
 			w.report.PurgedThrough = c.Seq
 		case i == 0 && c.N != 1:
-			w.fail(1, "checkpoints 1 to %d are missing and no purge checkpoint marks a new start", c.N-1)
+			what, plural := describeSeqs(c.N-1, 1, c.N-1, "checkpoint", "checkpoints")
+			w.fail(1, "%s %s missing and no purge checkpoint marks a new start", what, verb(plural, "is", "are"))
 		case i > 0 && c.N != cps[i-1].N+1:
 			w.fail(c.Seq, "checkpoint %d is missing before checkpoint %d", cps[i-1].N+1, c.N)
 		case i > 0 && c.Kind == kindPurge:
 			w.fail(c.Seq, "purge checkpoint %d has older checkpoints that the purge should have removed", c.N)
 		}
 		w.bySeq[c.Seq] = c
+		if c.Seq <= h.seq {
+			w.sealedSeqs = append(w.sealedSeqs, c.Seq)
+		}
 		w.report.Checkpoints++
+	}
+	sort.Slice(w.sealedSeqs, func(i, j int) bool { return w.sealedSeqs[i] < w.sealedSeqs[j] })
+	fresh := h.seq == 0 && h.checkpointN == 0 && h.mac == "" && h.hash == GenesisHash
+	from := w.sealedBefore(h.seq+1) + 1
+	switch {
+	case fresh:
+	case h.keyID != s.keyID:
+		w.fail(h.seq, "the chain head is sealed under another key (id %s, configured %s)", h.keyID, s.keyID)
+	case !equalMAC(h.mac, s.headMAC(h.seq, h.hash, h.checkpointN)) && from < h.seq:
+		w.failRange(from, h.seq, "the chain head's seal does not verify: the head was rewritten without the key, "+
+			"so nothing proves the events after the last sealed checkpoint")
+	case !equalMAC(h.mac, s.headMAC(h.seq, h.hash, h.checkpointN)):
+		w.fail(h.seq, "the chain head's seal does not verify: the head was rewritten without the key")
 	}
 	lastN := int64(0)
 	if len(cps) > 0 {
@@ -227,8 +317,8 @@ func (w *walker) checkEvent(ctx context.Context, it *rowIter, cur, prevRow *stor
 		return false
 	}
 	if c, ok := w.bySeq[cur.Seq]; ok && c.Hash != cur.Hash {
-		w.fail(cur.Seq, "the hash differs from sealed checkpoint %d: the chain up to seq %d was rewritten and rehashed",
-			c.N, cur.Seq)
+		w.failRange(w.sealedBefore(cur.Seq)+1, cur.Seq, "an event in this stretch was changed and the hashes after it recomputed: "+
+			"seq %d no longer has the hash sealed by checkpoint %d", cur.Seq, c.N)
 		return false
 	}
 	return true
