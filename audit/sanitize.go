@@ -63,13 +63,18 @@ func ValidAction(a Action) bool { return knownActions[a] }
 // normalize returns the event as it will be stored: strings made valid UTF-8 without control
 // characters and cut to their limits, roles sorted, time truncated to UTC milliseconds, and
 // details values that look like personal data redacted. It fails for events the trail must
-// not store at all.
+// not store at all, among them a reveal whose reason is not one of the reason codes.
 func normalize(e Event, now time.Time) (Event, error) {
 	if !knownActions[e.Action] {
 		return Event{}, fmt.Errorf("%w: unknown action %q", ErrInvalidEvent, clean(string(e.Action), 40))
 	}
 	if e.Outcome != Success && e.Outcome != Failure {
 		return Event{}, fmt.Errorf("%w: unknown outcome %q", ErrInvalidEvent, clean(string(e.Outcome), 40))
+	}
+	if e.Action == ActionReveal {
+		if err := checkRevealDetails(e); err != nil {
+			return Event{}, err
+		}
 	}
 	out := Event{
 		Action:     e.Action,

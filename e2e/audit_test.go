@@ -140,9 +140,9 @@ func TestRevealInChromium(t *testing.T) {
 		t.Fatal("the agent sees the phone number before revealing it")
 	}
 	agent.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-toggle"]`)))
-	agent.Do(chromedp.WaitVisible(chromedp.CSS(control + ` [data-testid="reveal-reason-customer_verified"]`)))
+	agent.Do(chromedp.WaitVisible(chromedp.CSS(control + ` [data-testid="reveal-reason"]`)))
 	agent.Do(
-		chromedp.Click(chromedp.CSS(control+` [data-testid="reveal-reason-customer_verified"]`)),
+		chromedp.SetValue(chromedp.CSS(control+` [data-testid="reveal-reason"]`), "customer_verified"),
 		chromedp.Click(chromedp.CSS(control+` [data-testid="reveal-submit"]`)),
 	)
 	revealed := `[data-testid="revealed"][data-field="phone"][data-source="issuer"] [data-testid="revealed-value"]`
@@ -167,8 +167,8 @@ func TestRevealInChromium(t *testing.T) {
 }
 
 // TestRevealInComparisonInChromium: in the comparison grid an agent reveals a directory's
-// email. "Other" without an explanation is refused in place; with one, the directory's own
-// value shows; a reload masks it again; no two controls on the page share an id.
+// email. "Other" without a ticket id is refused in place; with one, the directory's own value
+// shows; a reload masks it again; no two controls on the page share an id.
 func TestRevealInComparisonInChromium(t *testing.T) {
 	var cc comparisonCase
 	var dir string
@@ -199,14 +199,18 @@ func TestRevealInComparisonInChromium(t *testing.T) {
 		t.Fatal("the agent sees the directory's email before revealing it")
 	}
 	b.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-toggle"]`)))
-	b.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-reason-other"]`)))
+	b.Do(chromedp.SetValue(chromedp.CSS(control+` [data-testid="reveal-reason"]`), "other"))
 	b.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-submit"]`)))
 	b.Do(chromedp.WaitVisible(chromedp.CSS(control + ` [data-testid="reveal-error"]`)))
+	if msg := evalString(t, b, `document.querySelector('`+control+` [data-testid="reveal-error"]').textContent`); !strings.HasPrefix(msg, "Enter the ticket id") {
+		t.Errorf("refused without a ticket id: %q", msg)
+	}
+	b.Screenshot("reveal-refused")
 	// htmx wires the swapped-in form up as the swap settles; a click before that would post
 	// the form the plain way, leaving the page.
 	b.Do(chromedp.WaitNotPresent(chromedp.CSS(`.htmx-added, .htmx-settling`)))
 	b.Do(
-		chromedp.SendKeys(chromedp.CSS(control+` [data-testid="reveal-reason-text"]`), "ticket 4711 asks for it"),
+		chromedp.SendKeys(chromedp.CSS(control+` [data-testid="reveal-reference"]`), "CS-4711"),
 		chromedp.Click(chromedp.CSS(control+` [data-testid="reveal-submit"]`)),
 	)
 	revealed := `#comparison [data-testid="revealed"][data-field="email"][data-source="` + dir + `"]`

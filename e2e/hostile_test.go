@@ -79,7 +79,7 @@ func TestHostileRequestsNeverFail(t *testing.T) {
 		check(auditor, http.MethodGet, f, "")
 	}
 	// State-changing requests with and without a token, with hostile forms.
-	forms := []string{"", "_csrf=forged", "field=phone&source=issuer&reason=other&reason_text=" + url.QueryEscape(long),
+	forms := []string{"", "_csrf=forged", "field=phone&source=issuer&reason=other&reference=" + url.QueryEscape(long),
 		"field=%00&source=%ff&reason=" + url.QueryEscape(long), "_csrf=" + url.QueryEscape(long)}
 	for _, f := range forms {
 		for _, p := range []string{"/customers/CU00000001/reveal", "/customers/CU00000001/comparison/refresh", "/logout", "/customers/../reveal"} {

@@ -36,7 +36,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		control := `[data-testid="reveal-field"][data-field="phone"][data-source="issuer"]`
 		b.Do(chromedp.Click(chromedp.CSS(control + ` [data-testid="reveal-toggle"]`)))
 		b.Do(
-			chromedp.Click(chromedp.CSS(control+` [data-testid="reveal-reason-customer_verified"]`)),
+			chromedp.SetValue(chromedp.CSS(control+` [data-testid="reveal-reason"]`), "customer_verified"),
 			chromedp.Click(chromedp.CSS(control+` [data-testid="reveal-submit"]`)),
 		)
 		b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="revealed"][data-field="phone"][data-source="issuer"]`)))

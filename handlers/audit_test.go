@@ -160,7 +160,7 @@ func TestAuditPagesAreForAuditorsOnly(t *testing.T) {
 			t.Errorf("auditor %s = %d, want 403", path, w.Code)
 		}
 	}
-	if w := f.post(RoleAuditor, "/customers/"+f.customer+"/reveal", url.Values{"field": {"email"}, "source": {"issuer"}, "reason": {"dispute"}}); w.Code != http.StatusForbidden {
+	if w := f.post(RoleAuditor, "/customers/"+f.customer+"/reveal", url.Values{"field": {"email"}, "source": {"issuer"}, "reason": {"customer_verified"}}); w.Code != http.StatusForbidden {
 		t.Errorf("auditor reveal = %d, want 403", w.Code)
 	}
 }

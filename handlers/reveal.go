@@ -16,13 +16,24 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Reveal reasons. The values are stable: they are what the audit trail records.
-var revealReasons = []views.Option{
-	{Value: "customer_verified", Label: "Customer on the phone and verified"},
-	{Value: "dispute", Label: "Dispute"},
-	{Value: "fraud_check", Label: "Fraud check"},
-	{Value: "other", Label: "Other (explain below)"},
+// revealReasonLabels names the reason codes (audit.RevealReasons) in the reveal form.
+var revealReasonLabels = map[audit.RevealReason]string{
+	audit.ReasonCustomerVerified: "Customer called and their identity is verified",
+	audit.ReasonFraudCase:        "Fraud case (case id)",
+	audit.ReasonComplaint:        "Customer complaint (ticket id)",
+	audit.ReasonOther:            "Other (ticket id)",
 }
+
+// Messages for a reveal reason the form refuses, by the check that refused it.
+const (
+	revealNoReason      = "Choose why you need to see this value."
+	revealNoFraudCase   = "Enter the fraud case id: FRD- and 4 to 9 digits, e.g. FRD-20417."
+	revealBadFraudCase  = "The fraud case id must be FRD- and 4 to 9 digits, e.g. FRD-20417."
+	revealNoTicket      = "Enter the ticket id: 2 to 6 capital letters, a dash and 1 to 9 digits, e.g. CS-4711."
+	revealBadTicket     = "The ticket id must be 2 to 6 capital letters, a dash and 1 to 9 digits, e.g. CS-4711."
+	revealNoReference   = "A verified call needs no case or ticket id: leave the reference empty."
+	revealLongReference = "The case or ticket id is too long: it has at most 16 characters."
+)
 
 // Contact fields that can be revealed, with how the page names them.
 var revealFields = map[string]string{"email": "email address", "phone": "phone number"}
@@ -36,8 +47,8 @@ var directoryPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
 // placePattern is what the place of a Reveal control may look like.
 var placePattern = regexp.MustCompile(`^[a-z0-9-]{1,20}$`)
 
-// maxReasonText bounds the free-text reason.
-const maxReasonText = 200
+// maxEcho bounds a refused reference shown back in the form.
+const maxEcho = 40
 
 // errRevealSourceUnknown is returned when the directory asked for has no profile to reveal.
 var errRevealSourceUnknown = userError(http.StatusNotFound, "Not found", "This directory holds no profile for the customer.")
@@ -48,20 +59,28 @@ type revealInput struct {
 	Field      string
 	Source     string
 	Reason     string
-	ReasonText string
+	Reference  string
 	Masked     string
 	Place      string
 }
 
-// parseRevealInput reads and checks the form. A refused form comes back with a message for the
-// user; nothing has been looked up or recorded yet.
-func parseRevealInput(c echo.Context) (revealInput, string) {
+// revealProblem is why a reveal form was refused: the message for the user and the form field
+// it is about ("reason" or "reference"; empty for the hidden fields).
+type revealProblem struct {
+	Message string
+	Field   string
+}
+
+// parseRevealInput reads and checks the form. A refused form comes back with a problem for the
+// user; nothing has been looked up or recorded yet. The reason must be one of the reason codes
+// and the reference exactly what that reason needs, so no free text reaches the audit trail.
+func parseRevealInput(c echo.Context) (revealInput, revealProblem) {
 	in := revealInput{
 		CustomerID: c.Param("id"),
 		Field:      c.FormValue("field"),
 		Source:     c.FormValue("source"),
 		Reason:     c.FormValue("reason"),
-		ReasonText: strings.TrimSpace(c.FormValue("reason_text")),
+		Reference:  strings.TrimSpace(c.FormValue("reference")),
 		Masked:     c.FormValue("masked"),
 		Place:      c.FormValue("place"),
 	}
@@ -69,25 +88,45 @@ func parseRevealInput(c echo.Context) (revealInput, string) {
 		in.Masked = ""
 	}
 	if _, ok := revealFields[in.Field]; !ok {
-		return in, "This field cannot be revealed."
+		return in, revealProblem{Message: "This field cannot be revealed."}
 	}
 	if in.Source != revealIssuer && !directoryPattern.MatchString(in.Source) {
-		return in, "The source of the value is not known."
+		return in, revealProblem{Message: "The source of the value is not known."}
 	}
-	known := false
-	for _, r := range revealReasons {
-		known = known || r.Value == in.Reason
-	}
+	return in, checkRevealReason(in.Reason, in.Reference)
+}
+
+// checkRevealReason turns the audit trail's verdict on a reason and reference into what the
+// form says.
+func checkRevealReason(reason, reference string) revealProblem {
+	ticket := audit.RevealReason(reason).Reference() == audit.ReferenceTicket
+	err := audit.CheckRevealReason(reason, reference)
 	switch {
-	case !known:
-		return in, "Choose why you need to see this value."
-	case len(in.ReasonText) > maxReasonText || !utf8.ValidString(in.ReasonText) || strings.ContainsFunc(in.ReasonText, isControl):
-		in.ReasonText = ""
-		return in, "Keep the explanation to one line of at most 200 characters."
-	case in.Reason == "other" && in.ReasonText == "":
-		return in, "Explain why you need to see this value."
+	case err == nil:
+		return revealProblem{}
+	case errors.Is(err, audit.ErrUnknownReason):
+		return revealProblem{revealNoReason, "reason"}
+	case errors.Is(err, audit.ErrReferenceNotTaken):
+		return revealProblem{revealNoReference, "reference"}
+	case errors.Is(err, audit.ErrReferenceMissing) && ticket:
+		return revealProblem{revealNoTicket, "reference"}
+	case errors.Is(err, audit.ErrReferenceMissing):
+		return revealProblem{revealNoFraudCase, "reference"}
+	case utf8.RuneCountInString(reference) > audit.MaxRevealReference:
+		return revealProblem{revealLongReference, "reference"}
+	case ticket:
+		return revealProblem{revealBadTicket, "reference"}
 	}
-	return in, ""
+	return revealProblem{revealBadFraudCase, "reference"}
+}
+
+// revealReasonOptions is the reason select, with selected chosen.
+func revealReasonOptions(selected string) []views.Option {
+	out := make([]views.Option, 0, len(revealReasonLabels))
+	for _, r := range audit.RevealReasons() {
+		out = append(out, views.Option{Value: string(r), Label: revealReasonLabels[r], Selected: string(r) == selected})
+	}
+	return out
 }
 
 // RevealForm returns the Reveal control of one masked value on a customer's page, for the
@@ -100,16 +139,17 @@ func RevealForm(c echo.Context, place, customerID, source, field, masked string)
 		place = "page"
 	}
 	return views.RevealForm{
-		ID:          "reveal-" + place + "-" + strings.ToLower(source) + "-" + field,
-		Place:       place,
-		PostURL:     "/customers/" + customerID + "/reveal",
-		CSRFToken:   auth.CSRFTokenFrom(c.Request().Context()),
-		Field:       field,
-		FieldLabel:  revealFields[field],
-		Source:      source,
-		SourceLabel: sourceLabel(source),
-		Masked:      masked,
-		Reasons:     revealReasons,
+		ID:           "reveal-" + place + "-" + strings.ToLower(source) + "-" + field,
+		Place:        place,
+		PostURL:      "/customers/" + customerID + "/reveal",
+		CSRFToken:    auth.CSRFTokenFrom(c.Request().Context()),
+		Field:        field,
+		FieldLabel:   revealFields[field],
+		Source:       source,
+		SourceLabel:  sourceLabel(source),
+		Masked:       masked,
+		Reasons:      revealReasonOptions(""),
+		MaxReference: audit.MaxRevealReference,
 	}
 }
 
@@ -121,13 +161,14 @@ func sourceLabel(source string) string {
 }
 
 // Reveal is POST /customers/:id/reveal: an agent asks to see one masked contact value and
-// says why. The value is looked up, the event (field, source, reason) is committed to the
-// audit trail, and only then is the value sent, as a fragment for this page only.
+// says why, with a reason code and the case or ticket id the reason needs. The value is looked
+// up, the event (field, source, reason, reference) is committed to the audit trail, and only
+// then is the value sent, as a fragment for this page only.
 func (h *Handler) Reveal(c echo.Context) error {
 	noStore(c)
 	varyOnFragment(c)
 	in, problem := parseRevealInput(c)
-	if problem != "" {
+	if problem.Message != "" {
 		return h.revealRefused(c, in, problem)
 	}
 	ctx := c.Request().Context()
@@ -135,9 +176,9 @@ func (h *Handler) Reveal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	details := map[string]string{"field": in.Field, "source": in.Source, "reason": in.Reason}
-	if in.ReasonText != "" {
-		details["reason_text"] = in.ReasonText
+	details := map[string]string{"field": in.Field, "source": in.Source, audit.DetailReason: in.Reason}
+	if in.Reference != "" {
+		details[audit.DetailReference] = in.Reference
 	}
 	if err := h.record(c, audit.ActionReveal, audit.Success, in.CustomerID, details); err != nil {
 		return err
@@ -156,20 +197,20 @@ func (h *Handler) Reveal(c echo.Context) error {
 }
 
 // revealRefused answers a form that cannot be acted on: the control again with the message
-// (htmx), or a 422 error.
-func (h *Handler) revealRefused(c echo.Context, in revealInput, problem string) error {
+// next to the field it is about (htmx), or a 422 error.
+func (h *Handler) revealRefused(c echo.Context, in revealInput, problem revealProblem) error {
 	if !isHTMX(c) || revealFields[in.Field] == "" {
-		return userError(http.StatusUnprocessableEntity, "Cannot reveal", problem)
+		return userError(http.StatusUnprocessableEntity, "Cannot reveal", problem.Message)
 	}
 	f := RevealForm(c, in.Place, in.CustomerID, in.Source, in.Field, in.Masked)
 	if in.Source != revealIssuer && !directoryPattern.MatchString(in.Source) {
 		f = RevealForm(c, in.Place, in.CustomerID, revealIssuer, in.Field, in.Masked)
 	}
-	f.Error, f.Open, f.ReasonText = problem, true, in.ReasonText
-	f.Reasons = make([]views.Option, len(revealReasons))
-	for i, r := range revealReasons {
-		r.Selected = r.Value == in.Reason
-		f.Reasons[i] = r
+	f.Error, f.ErrorField, f.Open = problem.Message, problem.Field, true
+	f.Reasons = revealReasonOptions(in.Reason)
+	// The reference is shown back only while it is short, one line of valid text.
+	if len(in.Reference) <= maxEcho && utf8.ValidString(in.Reference) && !strings.ContainsFunc(in.Reference, isControl) {
+		f.Reference = in.Reference
 	}
 	return render(c, http.StatusUnprocessableEntity, views.RevealControl(f))
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,8 +36,8 @@ func mustCustomer(t *testing.T, f *trailFixture) issuerdb.Customer {
 	return c
 }
 
-func revealForm(field, source, reason, text string) url.Values {
-	return url.Values{"field": {field}, "source": {source}, "reason": {reason}, "reason_text": {text}, "masked": {"+44 •••• ••0123"}}
+func revealForm(field, source, reason, reference string) url.Values {
+	return url.Values{"field": {field}, "source": {source}, "reason": {reason}, "reference": {reference}, "masked": {"+44 •••• ••0123"}}
 }
 
 func TestRevealIssuerPhone(t *testing.T) {
@@ -68,24 +69,30 @@ func TestRevealIssuerPhone(t *testing.T) {
 	}
 }
 
-func TestRevealOtherReasonNeedsText(t *testing.T) {
+// TestRevealReasonNeedsItsReference: a reason that needs a case or ticket id is refused
+// without one, with the form back, the choice kept and the reference marked; with one, the
+// code and the id are what the trail records.
+func TestRevealReasonNeedsItsReference(t *testing.T) {
 	f := newTrailFixture(t, nil)
 	cust := mustCustomer(t, f)
 	form := revealForm("email", "issuer", "other", "  ")
 	form.Set("place", "record")
 	w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form, "HX-Request", "true")
 	if w.Code != http.StatusUnprocessableEntity {
-		t.Fatalf("other without text: %d", w.Code)
+		t.Fatalf("other without a ticket: %d", w.Code)
 	}
 	doc := mustDoc(t, w)
 	if id, _ := doc.Find(`[data-testid="reveal-field"]`).Attr("id"); id != "reveal-record-issuer-email" {
 		t.Errorf("the refused control came back as #%s, not under the id htmx swaps", id)
 	}
-	if doc.Find(`[data-testid="reveal-error"]`).Length() != 1 || doc.Find(`[data-testid="reveal-form"]`).Length() != 1 {
-		t.Errorf("the refused form does not come back with its error:\n%s", w.Body)
+	if got := doc.Find(`[data-testid="reveal-error"]`).Text(); got != revealNoTicket {
+		t.Errorf("error %q, want %q", got, revealNoTicket)
 	}
-	if _, checked := doc.Find(`[data-testid="reveal-reason-other"]`).Attr("checked"); !checked {
+	if _, selected := doc.Find(`[data-testid="reveal-reason-other"]`).Attr("selected"); !selected {
 		t.Errorf("the chosen reason is not kept")
+	}
+	if v, _ := doc.Find(`[data-testid="reveal-reference"]`).Attr("aria-invalid"); v != "true" {
+		t.Errorf("the reference is not marked as the field in error")
 	}
 	if _, open := doc.Find("details.reveal").Attr("open"); !open {
 		t.Errorf("the refused form is folded away")
@@ -97,13 +104,90 @@ func TestRevealOtherReasonNeedsText(t *testing.T) {
 		t.Fatalf("%d reveal events for a refused form", n)
 	}
 
-	w = f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "issuer", "other", "callback requested, ticket 88 (jane@example.test)"))
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), cust.Email) {
-		t.Fatalf("other with text: %d", w.Code)
+	for _, ok := range []struct{ reason, reference string }{{"other", "OPS-88"}, {"complaint", " CS-4711 "}, {"fraud_case", "FRD-20417"}} {
+		w = f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "issuer", ok.reason, ok.reference))
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), cust.Email) {
+			t.Fatalf("%s with %q: %d", ok.reason, ok.reference, w.Code)
+		}
 	}
 	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
-	if len(evs) != 1 || evs[0].Details["reason_text"] != audit.RedactedValue {
-		t.Fatalf("free text holding an email must be stored redacted: %+v", evs)
+	var got []string
+	for _, e := range evs {
+		got = append(got, audit.FormatDetails(e.Details))
+	}
+	want := []string{
+		"field=email reason=fraud_case reference=FRD-20417 source=issuer",
+		"field=email reason=complaint reference=CS-4711 source=issuer",
+		"field=email reason=other reference=OPS-88 source=issuer",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("reveal details:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRevealRefusesHostileReasons: free text, an over-long or misshapen reference and an
+// unknown code each get a clear message, reveal nothing and record nothing.
+func TestRevealRefusesHostileReasons(t *testing.T) {
+	f := newTrailFixture(t, nil)
+	cust := mustCustomer(t, f)
+	cases := []struct {
+		name, reason, reference string
+		want                    string
+	}{
+		{"free text as the reference", "other", "Jane Doe called from 12 Rue de Rivoli Paris", revealLongReference},
+		{"short free text", "complaint", "Jane Doe", revealBadTicket},
+		{"free text with a fraud case", "fraud_case", "FRD-2041 Jane", revealBadFraudCase},
+		{"a reference on a verified call", "customer_verified", "called back", revealNoReference},
+		{"too long", "fraud_case", "FRD-" + strings.Repeat("1", 40), revealLongReference},
+		{"ten digits", "fraud_case", "FRD-0612345678", revealBadFraudCase},
+		{"lower case", "fraud_case", "frd-20417", revealBadFraudCase},
+		{"too few digits", "fraud_case", "FRD-204", revealBadFraudCase},
+		{"a ticket as a fraud case", "fraud_case", "CS-4711", revealBadFraudCase},
+		{"no dash", "complaint", "CS4711", revealBadTicket},
+		{"fullwidth letters", "complaint", "ＣＳ-4711", revealBadTicket},
+		{"a line break", "other", "CS-4711\nJane", revealBadTicket},
+		{"a control character", "other", "CS-47\x0011", revealBadTicket},
+		{"bad UTF-8", "other", "\xff\xfe", revealBadTicket},
+		{"no fraud case id", "fraud_case", "", revealNoFraudCase},
+		{"unknown code", "curiosity", "", revealNoReason},
+		{"an old code", "dispute", "", revealNoReason},
+		{"no code", "", "CS-4711", revealNoReason},
+		{"a label instead of a code", "Other (ticket id)", "CS-4711", revealNoReason},
+	}
+	for _, tc := range cases {
+		for _, htmx := range []bool{false, true} {
+			var hdr []string
+			if htmx {
+				hdr = []string{"HX-Request", "true"}
+			}
+			form := revealForm("email", "issuer", tc.reason, tc.reference)
+			w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form, hdr...)
+			if w.Code != http.StatusUnprocessableEntity {
+				t.Errorf("%s (htmx %v): %d, want 422", tc.name, htmx, w.Code)
+				continue
+			}
+			body := w.Body.String()
+			if strings.Contains(body, cust.Email) || strings.Contains(body, cust.Phone) {
+				t.Errorf("%s: the refusal shows contact data", tc.name)
+			}
+			if htmx {
+				if got := mustDoc(t, w).Find(`[data-testid="reveal-error"]`).Text(); got != tc.want {
+					t.Errorf("%s: error %q, want %q", tc.name, got, tc.want)
+				}
+			} else if !strings.Contains(body, html.EscapeString(tc.want)) {
+				t.Errorf("%s: the answer does not say %q:\n%s", tc.name, tc.want, body)
+			}
+		}
+	}
+	// Free text sent under the old field name changes nothing: it is not read at all.
+	form := revealForm("email", "issuer", "customer_verified", "")
+	form.Set("reason_text", "Jane Doe called from 12 Rue de Rivoli Paris")
+	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form); w.Code != http.StatusOK {
+		t.Fatalf("a verified call with a stray reason_text: %d", w.Code)
+	}
+	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	if len(evs) != 1 || audit.FormatDetails(evs[0].Details) != "field=email reason=customer_verified source=issuer" {
+		t.Fatalf("reveal events after the hostile forms: %+v", evs)
 	}
 }
 
@@ -111,14 +195,11 @@ func TestRevealRefusesBadInput(t *testing.T) {
 	f := newTrailFixture(t, nil)
 	cust := mustCustomer(t, f)
 	cases := map[string]url.Values{
-		"unknown field":  revealForm("name", "issuer", "dispute", ""),
-		"card field":     revealForm("card:1:pan", "issuer", "dispute", ""),
-		"bad source":     revealForm("email", "visa; drop", "dispute", ""),
+		"unknown field":  revealForm("name", "issuer", "customer_verified", ""),
+		"card field":     revealForm("card:1:pan", "issuer", "customer_verified", ""),
+		"bad source":     revealForm("email", "visa; drop", "customer_verified", ""),
 		"no reason":      revealForm("email", "issuer", "", ""),
 		"unknown reason": revealForm("email", "issuer", "curiosity", ""),
-		"long text":      revealForm("email", "issuer", "other", strings.Repeat("x", 201)),
-		"control text":   revealForm("email", "issuer", "other", "a\x00b"),
-		"bad utf8 text":  revealForm("email", "issuer", "other", "\xff\xfe"),
 	}
 	for name, form := range cases {
 		for _, htmx := range []bool{false, true} {
@@ -135,10 +216,10 @@ func TestRevealRefusesBadInput(t *testing.T) {
 			}
 		}
 	}
-	if w := f.post(RoleAgent, "/customers/CU99999999/reveal", revealForm("email", "issuer", "dispute", "")); w.Code != http.StatusNotFound {
+	if w := f.post(RoleAgent, "/customers/CU99999999/reveal", revealForm("email", "issuer", "customer_verified", "")); w.Code != http.StatusNotFound {
 		t.Errorf("unknown customer: %d, want 404", w.Code)
 	}
-	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "VISA", "dispute", "")); w.Code != http.StatusNotFound {
+	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "VISA", "customer_verified", "")); w.Code != http.StatusNotFound {
 		t.Errorf("directory with no profile: %d, want 404", w.Code)
 	}
 	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal})); n != 0 {
@@ -149,7 +230,7 @@ func TestRevealRefusesBadInput(t *testing.T) {
 func TestRevealNeedsCSRFAndTheAgentRole(t *testing.T) {
 	f := newTrailFixture(t, nil)
 	cust := mustCustomer(t, f)
-	form := revealForm("phone", "issuer", "dispute", "")
+	form := revealForm("phone", "issuer", "customer_verified", "")
 	form.Set("_csrf", "forged")
 	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form); w.Code != http.StatusForbidden || strings.Contains(w.Body.String(), cust.Phone) {
 		t.Errorf("forged CSRF token: %d", w.Code)
@@ -159,7 +240,7 @@ func TestRevealNeedsCSRFAndTheAgentRole(t *testing.T) {
 		t.Errorf("another session's CSRF token: %d", w.Code)
 	}
 	for _, who := range []string{RoleFraud, RoleAuditor, "anonymous"} {
-		w := f.post(who, "/customers/"+f.customer+"/reveal", revealForm("phone", "issuer", "dispute", ""))
+		w := f.post(who, "/customers/"+f.customer+"/reveal", revealForm("phone", "issuer", "customer_verified", ""))
 		if w.Code == http.StatusOK || strings.Contains(w.Body.String(), cust.Phone) {
 			t.Errorf("%s reached the reveal: %d", who, w.Code)
 		}
@@ -175,7 +256,7 @@ func TestRevealFailsClosed(t *testing.T) {
 	cust := mustCustomer(t, f)
 	f.trail.Close()
 	for _, hdr := range [][]string{nil, {"HX-Request", "true"}, {"Accept", "application/json"}} {
-		w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("phone", "issuer", "dispute", ""), hdr...)
+		w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("phone", "issuer", "customer_verified", ""), hdr...)
 		if w.Code != http.StatusServiceUnavailable {
 			t.Errorf("%v: status %d, want 503", hdr, w.Code)
 		}
@@ -199,7 +280,7 @@ func TestRevealDirectoryValues(t *testing.T) {
 	})
 	f := newTrailFixture(t, func(d *Deps) { d.Profiles = profiles })
 	cust := mustCustomer(t, f)
-	w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "VISA", "fraud_check", ""), "HX-Request", "true")
+	w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "VISA", "fraud_case", "FRD-20417"), "HX-Request", "true")
 	if w.Code != http.StatusOK {
 		t.Fatalf("directory reveal: %d %s", w.Code, w.Body)
 	}
@@ -208,11 +289,11 @@ func TestRevealDirectoryValues(t *testing.T) {
 	if strings.Join(got, ",") != "a.one@example.test,a.two@example.test" || asked != cust.ConsumerID {
 		t.Fatalf("revealed %v for consumer %q", got, asked)
 	}
-	w = f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("phone", "VISA", "fraud_check", ""), "Accept", "application/json")
+	w = f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("phone", "VISA", "fraud_case", "FRD-20417"), "Accept", "application/json")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"+44 7700900123"`) {
 		t.Fatalf("directory phone as JSON: %d %s", w.Code, w.Body)
 	}
-	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "MASTERCARD", "dispute", "")); w.Code != http.StatusNotFound {
+	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "MASTERCARD", "customer_verified", "")); w.Code != http.StatusNotFound {
 		t.Errorf("a directory without a profile: %d, want 404", w.Code)
 	}
 	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})

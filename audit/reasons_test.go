@@ -1,0 +1,96 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestCheckRevealReason(t *testing.T) {
+	cases := []struct {
+		reason, reference string
+		want              error
+	}{
+		{"customer_verified", "", nil},
+		{"fraud_case", "FRD-2041", nil},
+		{"fraud_case", "FRD-123456789", nil},
+		{"complaint", "CS-4711", nil},
+		{"other", "OPSDEV-123456789", nil},
+		{"customer_verified", "CS-4711", ErrReferenceNotTaken},
+		{"fraud_case", "", ErrReferenceMissing},
+		{"other", "", ErrReferenceMissing},
+		{"fraud_case", "FRD-123", ErrReferenceFormat},
+		{"fraud_case", "FRD-1234567890", ErrReferenceFormat},
+		{"fraud_case", "frd-1234", ErrReferenceFormat},
+		{"fraud_case", "CS-4711", ErrReferenceFormat},
+		{"fraud_case", "FRD-١٢٣٤", ErrReferenceFormat},
+		{"complaint", "FRD-1234 ", ErrReferenceFormat},
+		{"complaint", "CS-4711\nJane", ErrReferenceFormat},
+		{"complaint", "C-1", ErrReferenceFormat},
+		{"complaint", "ＣＳ-4711", ErrReferenceFormat},
+		{"other", "Jane Doe called from 12 Rue de Rivoli Paris", ErrReferenceFormat},
+		{"dispute", "", ErrUnknownReason},
+		{"", "", ErrUnknownReason},
+		{"Other", "CS-1", ErrUnknownReason},
+	}
+	for _, tc := range cases {
+		if err := CheckRevealReason(tc.reason, tc.reference); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("CheckRevealReason(%q, %q) = %v, want %v", tc.reason, tc.reference, err, tc.want)
+		}
+	}
+	if len(RevealReasons()) != len(revealReferences) {
+		t.Errorf("RevealReasons lists %d reasons, the table holds %d", len(RevealReasons()), len(revealReferences))
+	}
+	// The longest references accepted are never taken for personal data and redacted, and
+	// fit the form's limit.
+	for _, longest := range []string{"FRD-" + strings.Repeat("9", 9), "ABCDEF-" + strings.Repeat("9", 9)} {
+		if CheckRevealReason("other", longest) != nil && CheckRevealReason("fraud_case", longest) != nil {
+			t.Errorf("%s is accepted by no reason", longest)
+		}
+		if LooksPersonal(longest) || len(longest) > MaxRevealReference {
+			t.Errorf("%s would be redacted or is longer than MaxRevealReference", longest)
+		}
+	}
+}
+
+// TestTrailRefusesFreeTextRevealReasons: whatever a caller checked, a reveal event carries a
+// reason code and, where the reason needs one, a reference of its format; nothing else.
+func TestTrailRefusesFreeTextRevealReasons(t *testing.T) {
+	tr := mustTrail(t, mustSQLite(t), Options{})
+	reveal := func(outcome Outcome, details map[string]string) Event {
+		e := sampleEvent(1)
+		e.Action, e.Outcome = ActionReveal, outcome
+		e.Details = map[string]string{"field": "phone", "source": "issuer"}
+		for k, v := range details {
+			e.Details[k] = v
+		}
+		return e
+	}
+	refused := map[string]Event{
+		"free text":           reveal(Success, map[string]string{"reason": "other", "reason_text": "Jane Doe called from 12 Rue de Rivoli"}),
+		"free text reference": reveal(Success, map[string]string{"reason": "other", "reference": "Jane Doe, 12 Rue de Rivoli"}),
+		"unknown reason":      reveal(Success, map[string]string{"reason": "curiosity"}),
+		"no reason":           reveal(Success, nil),
+		"reference alone":     reveal(Failure, map[string]string{"reference": "CS-1"}),
+		"empty reference":     reveal(Success, map[string]string{"reason": "customer_verified", "reference": ""}),
+		"reference not taken": reveal(Success, map[string]string{"reason": "customer_verified", "reference": "CS-1"}),
+	}
+	for name, e := range refused {
+		if err := tr.Record(context.Background(), e); !errors.Is(err, ErrInvalidEvent) {
+			t.Errorf("%s: Record = %v, want ErrInvalidEvent", name, err)
+		}
+	}
+	for name, e := range map[string]Event{
+		"verified call": reveal(Success, map[string]string{"reason": "customer_verified"}),
+		"fraud case":    reveal(Success, map[string]string{"reason": "fraud_case", "reference": "FRD-20417"}),
+		"failure":       reveal(Failure, nil),
+	} {
+		if err := tr.Record(context.Background(), e); err != nil {
+			t.Errorf("%s: Record = %v", name, err)
+		}
+	}
+	if n := mustCount(t, tr.db); n != 3 {
+		t.Fatalf("%d events stored, want the 3 accepted reveals", n)
+	}
+}
