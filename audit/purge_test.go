@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,4 +101,52 @@ func TestPurgeRefusesABrokenChain(t *testing.T) {
 	if n := mustCount(t, db); n != 5 {
 		t.Fatalf("%d events left, want all 5 kept as evidence", n)
 	}
+}
+
+// TestPurgeWithWitness: the witness takes the purge checkpoint, keeps the records of the
+// checkpoints the purge removed, and the purged chain still verifies against it.
+func TestPurgeWithWitness(t *testing.T) {
+	dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := &fixedClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+		path := filepath.Join(t.TempDir(), "audit-witness.jsonl")
+		tr := mustTrail(t, db, Options{CheckpointEvery: 8, Now: clock.now, Witness: mustFileWitness(t, path)})
+		for i := range 30 {
+			clock.t = clock.t.Add(24 * time.Hour)
+			if err := tr.Record(ctx, sampleEvent(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := tr.Purge(ctx, time.Date(2025, 1, 21, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		wl := mustReadWitness(t, path)
+		if len(wl.Records) != 4 || wl.Records[3].Kind != kindPurge || wl.Records[3].Seq != 19 {
+			t.Fatalf("witness after the purge = %+v, want 3 periodic checkpoints and the purge at seq 19", wl.Records)
+		}
+		clock.t = clock.t.Add(time.Hour)
+		if r := mustVerify(t, tr); r.String() != "verified 11 events up to seq 30, matching 4 witnessed seals" {
+			t.Fatalf("after the purge: %q", r)
+		}
+		// Deleting the purge checkpoint's witness record shows.
+		whole := witnessLines(t, path)
+		writeWitnessLines(t, path, whole[:3])
+		if r := mustVerify(t, tr); r.String() != "broken at seq 19: the witness lacks checkpoint 4 (seq 19), which the database holds: "+
+			"records were removed from the witness, or it is not the one this trail writes to" {
+			t.Fatalf("without the purge's witness record: %q", r)
+		}
+		// The purge removed checkpoint 3 from the database although it seals the retained event
+		// 24; the witness still vouches for it, so a rewrite of events 20 to 24 is narrowed down
+		// to them.
+		writeWitnessLines(t, path, whole)
+		newAttacker(t, db).rehash(21, 30)
+		want := "broken in seq 20 to 24: an event in this stretch was changed and the hashes after it recomputed: " +
+			"seq 24 no longer has the hash sealed by checkpoint 3"
+		if r := mustVerifyAlone(t, tr); r.String() == want {
+			t.Fatalf("the database alone already names the stretch: %q", r)
+		}
+		if r := mustVerify(t, tr); r.String() != want {
+			t.Fatalf("after a rewrite of the retained events:\n got %s\nwant %s", r, want)
+		}
+	})
 }

@@ -183,18 +183,20 @@ type walker struct {
 }
 
 // fail records a break unless one with a lower seq is already known: the report names the
-// first broken link in seq order, whichever check found it.
+// first broken link in seq order, whichever check found it (the first found, of two at one
+// seq).
 func (w *walker) fail(seq int64, format string, args ...any) {
 	w.failRange(seq, 0, format, args...)
 }
 
-// failRange is fail for damage somewhere in seq from..to.
+// failRange is fail for damage somewhere in seq from..to. Of two breaks starting at the same
+// seq the report keeps the one that narrows the damage down further.
 func (w *walker) failRange(from, to int64, format string, args ...any) {
-	if w.report.Break != nil && w.report.Break.Seq <= from {
-		return
-	}
 	if to <= from {
 		to = 0
+	}
+	if b := w.report.Break; b != nil && (b.Seq < from || b.Seq == from && max(b.To, b.Seq) <= max(to, from)) {
+		return
 	}
 	w.report.Break = &Break{Seq: from, To: to, Problem: fmt.Sprintf(format, args...)}
 }

@@ -54,6 +54,10 @@ func (w *walker) checkWitness(cps []checkpoint, wl *WitnessLog) {
 		case ok:
 		case purge != nil && n < purge.N && r.Seq <= purge.Seq:
 			// Removed by the retention purge, whose own sealed checkpoint vouches for it.
+		case purge != nil && n < purge.N:
+			// The purge deletes every checkpoint numbered before its own, also one that seals a
+			// retained event; the witness still vouches for that event's hash.
+			w.addSeal(r.checkpoint())
 		default:
 			missing = append(missing, r)
 		}
@@ -86,6 +90,17 @@ func (w *walker) checkWitness(cps []checkpoint, wl *WitnessLog) {
 		w.fail(unwitnessed[0].Seq, "the witness lacks %s, which the database holds: records were removed from the witness, "+
 			"or it is not the one this trail writes to", describeCheckpoints(unwitnessed))
 	}
+}
+
+// addSeal has the walk check the event at c.Seq against c, unless a checkpoint of the
+// database already seals that seq.
+func (w *walker) addSeal(c checkpoint) {
+	if _, ok := w.bySeq[c.Seq]; ok {
+		return
+	}
+	w.bySeq[c.Seq] = c
+	w.sealedSeqs = append(w.sealedSeqs, c.Seq)
+	sort.Slice(w.sealedSeqs, func(i, j int) bool { return w.sealedSeqs[i] < w.sealedSeqs[j] })
 }
 
 // checkWitnessChain checks that every witness record names the one before it and that its
