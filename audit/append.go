@@ -62,13 +62,23 @@ func (t *Trail) beginWrite(ctx context.Context) (*sql.Tx, error) {
 	return tx, nil
 }
 
+// seals are the checkpoints an append sealed, for the witness once the append has committed,
+// and the checkpoint before the first of them, which the witness takes again (a witness that
+// already holds it as its last record skips it): if the process that sealed it died between
+// its commit and its witness write, the next seal, by any process, fills the gap.
+type seals struct {
+	previous *checkpoint
+	made     []checkpoint
+}
+
 // appendTx appends evs in one transaction: it assigns consecutive seqs after the head, chains
 // the hashes, seals a checkpoint at every multiple of CheckpointEvery, and reseals the head.
-// The events are updated in place with their seq and hashes; the checkpoints it sealed are
-// returned once the transaction has committed, for the witness.
-func (t *Trail) appendTx(ctx context.Context, evs []*Event) ([]checkpoint, error) {
-	var checkpoints []checkpoint
+// The events are updated in place with their seq and hashes.
+func (t *Trail) appendTx(ctx context.Context, evs []*Event) (seals, error) {
+	var out seals
 	err := t.inWriteTx(ctx, func(tx *sql.Tx, h head) (head, error) {
+		out = seals{}
+		before := h.checkpointN
 		prev := h.hash
 		for _, e := range evs {
 			e.Seq = h.seq + 1
@@ -82,7 +92,7 @@ func (t *Trail) appendTx(ctx context.Context, evs []*Event) ([]checkpoint, error
 			prev = hash
 			if e.Seq%t.opts.CheckpointEvery == 0 {
 				h.checkpointN++
-				checkpoints = append(checkpoints, t.newCheckpoint(h.checkpointN, kindPeriodic, e.Seq, e.Hash))
+				out.made = append(out.made, t.newCheckpoint(h.checkpointN, kindPeriodic, e.Seq, e.Hash))
 			}
 		}
 		h.hash = prev
@@ -91,17 +101,24 @@ func (t *Trail) appendTx(ctx context.Context, evs []*Event) ([]checkpoint, error
 				return h, err
 			}
 		}
-		for _, c := range checkpoints {
+		for _, c := range out.made {
 			if err := insertCheckpoint(ctx, t.db, tx, c); err != nil {
 				return h, err
 			}
 		}
+		if len(out.made) > 0 && before > 0 && t.opts.Witness != nil {
+			c, err := loadCheckpoint(ctx, t.db, tx, before)
+			if err != nil {
+				return h, err
+			}
+			out.previous = c
+		}
 		return h, nil
 	})
 	if err != nil {
-		return nil, err
+		return seals{}, err
 	}
-	return checkpoints, nil
+	return out, nil
 }
 
 // inWriteTx runs fn inside a serialised write transaction holding the chain head and writes

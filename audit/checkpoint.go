@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"ctpdesk/store"
@@ -52,6 +53,20 @@ func (c checkpoint) valid(s sealer) bool {
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// loadCheckpoint reads checkpoint n, nil when there is none.
+func loadCheckpoint(ctx context.Context, db *store.DB, tx *sql.Tx, n int64) (*checkpoint, error) {
+	var c checkpoint
+	err := tx.QueryRowContext(ctx, db.Rebind("SELECT "+checkpointColumns+" FROM audit_checkpoints WHERE n = ?"), n).
+		Scan(&c.N, &c.Seq, &c.Hash, &c.Kind, &c.AtMS, &c.KeyID, &c.MAC)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load checkpoint %d: %w", n, err)
+	}
+	return &c, nil
 }
 
 // loadCheckpoints reads the checkpoints numbered after afterN, in order.

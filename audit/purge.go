@@ -34,7 +34,7 @@ func (t *Trail) Purge(ctx context.Context, before time.Time) (PurgeReport, error
 		return PurgeReport{}, fmt.Errorf("audit: purge: %w: %s", ErrChainBroken, rep)
 	}
 	var out PurgeReport
-	var sealed []checkpoint
+	var sealed seals
 	err = t.inWriteTx(ctx, func(tx *sql.Tx, h head) (head, error) {
 		var firstKept sql.NullInt64
 		err := tx.QueryRowContext(ctx, t.db.Rebind("SELECT MIN(seq) FROM audit_events WHERE at_ms >= ?"),
@@ -61,7 +61,7 @@ func (t *Trail) Purge(ctx context.Context, before time.Time) (PurgeReport, error
 		if err := insertCheckpoint(ctx, t.db, tx, c); err != nil {
 			return h, err
 		}
-		sealed = []checkpoint{c}
+		sealed = seals{made: []checkpoint{c}}
 		res, err := tx.ExecContext(ctx, t.db.Rebind("DELETE FROM audit_events WHERE seq <= ?"), cut)
 		if err != nil {
 			return h, fmt.Errorf("delete events: %w", err)

@@ -264,12 +264,20 @@ func (t *Trail) commit(ctx context.Context, evs []*Event) error {
 }
 
 // witnessSeals hands the witness each checkpoint just committed, and logs each one as the
-// second copy. After a failure the witness counts as behind, so the next commit catches it up.
-func (t *Trail) witnessSeals(ctx context.Context, cps []checkpoint) error {
+// second copy; first it hands it the checkpoint before them again, which the witness skips
+// when it already ends with it. After a failure the witness counts as behind, so the next
+// commit catches it up.
+func (t *Trail) witnessSeals(ctx context.Context, s seals) error {
 	if t.opts.Witness == nil {
 		return nil
 	}
-	for _, c := range cps {
+	if p := s.previous; p != nil && p.valid(t.seal) {
+		if err := t.opts.Witness.Append(ctx, witnessRecordOf(*p)); err != nil {
+			t.witnessBehind.Store(true)
+			return fmt.Errorf("witness checkpoint %d: %w", p.N, err)
+		}
+	}
+	for _, c := range s.made {
 		if err := t.witnessOne(ctx, c); err != nil {
 			t.witnessBehind.Store(true)
 			return err
@@ -288,12 +296,12 @@ func (t *Trail) witnessOne(ctx context.Context, c checkpoint) error {
 	return nil
 }
 
-// catchUpWitness appends to the witness, in order, every checkpoint in the database after the
-// last one the witness holds, when the witness may be behind. Only checkpoints whose seal
-// verifies are witnessed. A witness that lags is the trace of a crash between a commit and
-// its witness write, or of a failed write; a witness that is empty while the database holds
-// checkpoints is a new witness on an existing trail (or one that was deleted), and is logged
-// as a warning because the witness can vouch only for what it is given from now on.
+// catchUpWitness appends to the witness, in order, every checkpoint in the database that the
+// witness does not hold, when the witness may be behind. Only checkpoints whose seal verifies
+// are witnessed. A missing checkpoint is the trace of a crash between a commit and its witness
+// write, or of a failed write; a witness that is empty while the database holds checkpoints
+// is a new witness on an existing trail (or one that was deleted), and is logged as a warning
+// because the witness can vouch only for what it is given from now on.
 func (t *Trail) catchUpWitness(ctx context.Context) error {
 	if t.opts.Witness == nil || !t.witnessBehind.Load() {
 		return nil
@@ -302,11 +310,11 @@ func (t *Trail) catchUpWitness(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("witness: %w", err)
 	}
-	var lastN int64
+	held := make(map[checkpoint]bool, len(wl.Records))
 	for _, r := range wl.Records {
-		lastN = max(lastN, r.N)
+		held[r.checkpoint()] = true
 	}
-	cps, err := loadCheckpoints(ctx, t.db, t.db, lastN)
+	cps, err := loadCheckpoints(ctx, t.db, t.db, 0)
 	if err != nil {
 		return fmt.Errorf("witness catch-up: %w", err)
 	}
@@ -315,12 +323,14 @@ func (t *Trail) catchUpWitness(ctx context.Context) error {
 			"witness", wl.Source, "checkpoints", len(cps))
 	}
 	for _, c := range cps {
-		if !c.valid(t.seal) {
+		switch {
+		case held[c]:
+		case !c.valid(t.seal):
 			t.opts.Logger.Error("audit: a checkpoint whose seal does not verify was not witnessed", "checkpoint", c.N, "seq", c.Seq)
-			continue
-		}
-		if err := t.witnessOne(ctx, c); err != nil {
-			return err
+		default:
+			if err := t.witnessOne(ctx, c); err != nil {
+				return err
+			}
 		}
 	}
 	t.witnessBehind.Store(false)

@@ -359,3 +359,38 @@ func TestFileWitnessRefusesBadInput(t *testing.T) {
 		t.Errorf("a refused record left %+v", wl)
 	}
 }
+
+// TestWitnessGapLeftByACrashedProcessIsFilled: a process that commits a checkpoint and dies
+// before its witness write leaves a gap that no restart of its own fills; the next seal, made
+// by another process, hands the witness the previous checkpoint again and closes the gap.
+func TestWitnessGapLeftByACrashedProcessIsFilled(t *testing.T) {
+	dialects(t, func(t *testing.T, db *store.DB) {
+		key := mustKey(t)
+		path := filepath.Join(t.TempDir(), "audit-witness.jsonl")
+		doomed := &flakyWitness{FileWitness: mustFileWitness(t, path)}
+		a := mustTrail(t, db, Options{Key: key, CheckpointEvery: 5, Witness: doomed})
+		b := mustTrail(t, db, Options{Key: key, CheckpointEvery: 5, Witness: mustFileWitness(t, path)})
+		mustRecord(t, a, 6)
+		mustRecord(t, b, 3)
+		doomed.broken.Store(true)
+		if err := a.Record(context.Background(), sampleEvent(99)); !errors.Is(err, errWitnessDown) {
+			t.Fatalf("the seal of checkpoint 2 reached the witness: %v", err)
+		}
+		a.Close()
+		if wl := mustReadWitness(t, path); len(wl.Records) != 1 {
+			t.Fatalf("witness before the next seal = %+v, want only checkpoint 1", wl.Records)
+		}
+		mustRecord(t, b, 5)
+		wl := mustReadWitness(t, path)
+		var seqs []int64
+		for _, r := range wl.Records {
+			seqs = append(seqs, r.Seq)
+		}
+		if len(seqs) != 3 || seqs[0] != 5 || seqs[1] != 10 || seqs[2] != 15 {
+			t.Fatalf("witness seals seqs %v, want 5, 10 and 15", seqs)
+		}
+		if r := mustVerify(t, b); r.String() != "verified 15 events up to seq 15, matching 3 witnessed seals" {
+			t.Fatalf("Verify = %q", r)
+		}
+	})
+}

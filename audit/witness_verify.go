@@ -17,7 +17,7 @@ const witnessGrace = time.Minute
 func (w *walker) checkWitness(cps []checkpoint, wl *WitnessLog) {
 	check := &WitnessCheck{Source: wl.Source, Notes: append([]string(nil), wl.Notes...)}
 	w.report.Witness = check
-	if wl.Absent {
+	if wl.Absent && len(cps) == 0 {
 		check.Notes = append(check.Notes, "the witness does not exist yet")
 	}
 	byN := w.checkWitnessChain(wl)
