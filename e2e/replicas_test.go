@@ -103,6 +103,7 @@ func TestReplicas(t *testing.T) {
 	idpSrv.StartTLS()
 	defer idpSrv.Close()
 	auditKey := randomHex(t, 32)
+	witness := filepath.Join(dir, "audit-witness.jsonl")
 	timings.lap("seed 500 customers, start sandbox and IdP")
 
 	env := []string{
@@ -118,6 +119,11 @@ func TestReplicas(t *testing.T) {
 		"CTPDESK_ROLE_FRAUD=fraud-analysts",
 		"CTPDESK_ROLE_AUDITOR=it-audit",
 		"CTPDESK_AUDIT_HMAC_KEY=" + auditKey,
+		// One witness file shared by every replica, as on a shared volume; a checkpoint every
+		// 25 events, so the burst seals many and the kill can land between a commit and its
+		// witness write.
+		"CTPDESK_AUDIT_WITNESS=" + witness,
+		"CTPDESK_AUDIT_CHECKPOINT_EVERY=25",
 		"CTPDESK_D1_AUTHZ_URL=" + d1Srv.URL + "/authz/v1",
 		"CTPDESK_D1_BANKING_URL=" + d1Srv.URL + "/banking/v1",
 		"CTPDESK_D1_ISSUER_ID=" + config.DevIssuerID,
@@ -246,7 +252,7 @@ func TestReplicas(t *testing.T) {
 	}
 	defer db.Close()
 	keyBytes, _ := hex.DecodeString(auditKey)
-	trail, err := audit.New(db, audit.Options{Key: keyBytes})
+	trail, err := audit.New(db, audit.Options{Key: keyBytes, CheckpointEvery: 25})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,12 +276,16 @@ func TestReplicas(t *testing.T) {
 	if unanswered > proxy502 {
 		t.Errorf("%d events have no answer, but only %d requests were lost with the killed replica", unanswered, proxy502)
 	}
-	rep, err := trail.Verify(ctx)
+	wl, err := audit.ReadWitnessFile(witness)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.OK() {
-		t.Errorf("audit chain: %s", rep)
+	rep, err := trail.VerifyWitnessed(ctx, wl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Witness.Seals == 0 {
+		t.Errorf("audit chain against the shared witness: %s", rep)
 	}
 	timings.lap("read and verify the shared audit trail: " + rep.String())
 	t.Logf("timings:\n%s", timings)

@@ -60,7 +60,7 @@ type App struct {
 	stopBg   context.CancelFunc
 }
 
-// New opens the dashboard's database, the audit trail, sign-in (OIDC discovery happens here,
+// New opens the dashboard's database, the audit trail and its witness, sign-in (OIDC discovery happens here,
 // once), the issuer's records and the D1 client, and builds the routes over them. cfg must
 // already name the OpenID Provider, D1 and both databases: in dev, devstack fills them in.
 // On error everything already opened is closed again.
@@ -93,10 +93,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	if err != nil {
 		return nil, fmt.Errorf("audit trail: %w", err)
 	}
-	if a.trail, err = audit.New(a.db, audit.Options{Key: key, CheckpointEvery: cfg.Audit.CheckpointEvery, Logger: log}); err != nil {
+	// Every sealed checkpoint also goes to the witness, outside the database.
+	witness, err := audit.OpenFileWitness(cfg.AuditWitnessFile())
+	if err != nil {
+		return nil, fmt.Errorf("CTPDESK_AUDIT_WITNESS: %w", err)
+	}
+	a.onClose(witness.Close)
+	if a.trail, err = audit.New(a.db, audit.Options{Key: key, CheckpointEvery: cfg.Audit.CheckpointEvery, Logger: log,
+		Witness: witness}); err != nil {
 		return nil, fmt.Errorf("audit trail: %w", err)
 	}
-	// Closed before the database: its queue drains into it.
+	// Closed before the database and the witness: its queue drains into them.
 	a.onClose(a.trail.Close)
 
 	// Sign-in.

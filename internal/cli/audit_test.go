@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,11 +17,12 @@ import (
 	"ctpdesk/store"
 )
 
-// auditFixture is a dashboard database with a few audit events and the environment that
-// names it.
+// auditFixture is a dashboard database with a few audit events, their witness at dev's
+// default place in the data dir, and the environment that names them.
 type auditFixture struct {
-	env map[string]string
-	db  *store.DB
+	env     map[string]string
+	db      *store.DB
+	witness string
 }
 
 func newAuditFixture(t *testing.T, events int, age time.Duration) auditFixture {
@@ -39,7 +42,15 @@ func newAuditFixture(t *testing.T, events int, age time.Duration) auditFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	tr, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: 3})
+	witness := filepath.Join(dir, "audit-witness.jsonl")
+	fw, err := audit.OpenFileWitness(witness)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fw.Close()
+	// The checkpoints are sealed as long ago as the events were recorded.
+	tr, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: 3, Witness: fw,
+		Now: func() time.Time { return time.Now().Add(-age) }, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +65,7 @@ func newAuditFixture(t *testing.T, events int, age time.Duration) auditFixture {
 			t.Fatal(err)
 		}
 	}
-	return auditFixture{env: env, db: db}
+	return auditFixture{env: env, db: db, witness: witness}
 }
 
 func (f auditFixture) run(t *testing.T, args ...string) (string, error) {
@@ -67,7 +78,7 @@ func (f auditFixture) run(t *testing.T, args ...string) (string, error) {
 func TestAuditVerifyCommand(t *testing.T) {
 	f := newAuditFixture(t, 7, time.Hour)
 	out, err := f.run(t, "verify")
-	if err != nil || strings.TrimSpace(out) != "verified 7 events up to seq 7" {
+	if err != nil || strings.TrimSpace(out) != "verified 7 events up to seq 7, matching 2 witnessed seals" {
 		t.Fatalf("verify = %q, %v", out, err)
 	}
 	out, err = f.run(t, "verify", "-json")
@@ -134,12 +145,93 @@ func TestAuditPurgeCommand(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "purged 5 events older than ") {
 		t.Fatalf("purge = %q, %v", out, err)
 	}
+	// The purge sealed checkpoint 2 (seq 5) and the witness took it.
 	out, err = f.run(t, "verify")
-	if err != nil || strings.TrimSpace(out) != "verified 0 events up to seq 5" {
+	if err != nil || strings.TrimSpace(out) != "verified 0 events up to seq 5, matching 2 witnessed seals" {
 		t.Fatalf("verify after purge = %q, %v", out, err)
 	}
 	f.env["CTPDESK_AUDIT_RETENTION"] = "600d"
 	if out, err := f.run(t, "purge"); err != nil || !strings.HasPrefix(out, "purged 0 events") {
 		t.Fatalf("second purge = %q, %v", out, err)
+	}
+}
+
+// wipe empties the trail and resets its head, as someone with write access to the database
+// (but not the key) can.
+func (f auditFixture) wipe(t *testing.T) {
+	t.Helper()
+	for _, q := range []string{"DELETE FROM audit_events", "DELETE FROM audit_checkpoints",
+		"UPDATE audit_head SET seq = 0, hash = '" + audit.GenesisHash + "', checkpoint_n = 0, key_id = '', mac = '' WHERE id = 1"} {
+		if _, err := f.db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// TestAuditVerifyWitnessDetectsAWipe: a wiped trail verifies clean on the database alone; the
+// configured witness, or a copy of it given with --witness, shows what is missing.
+func TestAuditVerifyWitnessDetectsAWipe(t *testing.T) {
+	f := newAuditFixture(t, 7, time.Hour)
+	witnessCopy := filepath.Join(t.TempDir(), "copy.jsonl")
+	b, err := os.ReadFile(f.witness)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(witnessCopy, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.wipe(t)
+	want := "broken at seq 1: the sealed head is at seq 0, behind the last witnessed seal (checkpoint 2 at seq 6): " +
+		"witnessed checkpoints 1 to 2 (seq 3 to 6) are not in the database"
+	for _, args := range [][]string{{"verify"}, {"verify", "--witness", witnessCopy}, {"verify", "-witness=" + witnessCopy}} {
+		out, err := f.run(t, args...)
+		if !errors.Is(err, errChainBroken) || strings.TrimSpace(out) != want {
+			t.Errorf("%v after a wipe = %q, %v; want %q", args, out, err, want)
+		}
+	}
+	// An attacker who also deletes the witness beside the database leaves the copy to tell.
+	if err := os.Remove(f.witness); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := f.run(t, "verify"); err != nil || !strings.HasPrefix(out, "verified 0 events up to seq 0, matching 0 witnessed seals\n") {
+		t.Fatalf("verify with the local witness deleted too = %q, %v", out, err)
+	}
+	out, err := f.run(t, "verify", "--witness", witnessCopy, "-json")
+	var rep reportJSON
+	if !errors.Is(err, errChainBroken) || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("verify -json --witness after a wipe = %q, %v", out, err)
+	}
+	if rep.OK || rep.BreakSeq != 1 || rep.Summary != want || rep.Witness == nil || rep.Witness.Source != witnessCopy ||
+		rep.Witness.Seals != 2 || rep.Witness.LastSeq != 6 {
+		t.Fatalf("verify -json --witness after a wipe = %+v", rep)
+	}
+}
+
+func TestAuditVerifyWitnessErrors(t *testing.T) {
+	f := newAuditFixture(t, 7, time.Hour)
+	missing := filepath.Join(t.TempDir(), "none.jsonl")
+	out, err := f.run(t, "verify", "--witness", missing)
+	want := "broken at seq 3: the witness " + missing + " does not exist, but the database holds checkpoints 1 to 2 (seq 3 to 6): " +
+		"the witness was deleted, or is not the one this trail writes to"
+	if !errors.Is(err, errChainBroken) || strings.TrimSpace(out) != want {
+		t.Errorf("verify against a missing witness = %q, %v; want %q", out, err, want)
+	}
+	if _, err := f.run(t, "verify", "--witness", t.TempDir()); err == nil || errors.Is(err, errChainBroken) {
+		t.Errorf("verify against a directory = %v, want an error reading the witness", err)
+	}
+	if _, err := f.run(t, "verify", "--witness"); err == nil {
+		t.Error("verify --witness without a file was accepted")
+	}
+	// A line cut short by a crash is reported, not fatal.
+	fh, err := os.OpenFile(f.witness, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString(`{"v":1,"n":3`)
+	fh.Close()
+	out, err = f.run(t, "verify")
+	if err != nil || out != "verified 7 events up to seq 7, matching 2 witnessed seals\n"+
+		"witness "+f.witness+": line 3 was cut short (no line end: a write interrupted by a crash); skipped\n" {
+		t.Errorf("verify with a torn witness line = %q, %v", out, err)
 	}
 }

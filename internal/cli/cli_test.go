@@ -41,7 +41,7 @@ func TestServeRefusesToStartWithoutProductionSettings(t *testing.T) {
 		t.Fatal("serve started with no configuration")
 	}
 	for _, name := range []string{"CTPDESK_PUBLIC_URL", "CTPDESK_DATABASE_URL", "CTPDESK_ISSUER_DATABASE_URL",
-		"CTPDESK_OIDC_ISSUER", "CTPDESK_OIDC_CLIENT_ID", "CTPDESK_AUDIT_HMAC_KEY", "CTPDESK_D1_AUTHZ_URL",
+		"CTPDESK_OIDC_ISSUER", "CTPDESK_OIDC_CLIENT_ID", "CTPDESK_AUDIT_HMAC_KEY", "CTPDESK_AUDIT_WITNESS", "CTPDESK_D1_AUTHZ_URL",
 		"CTPDESK_D1_BANKING_URL", "CTPDESK_D1_ISSUER_ID", "CTPDESK_D1_SIGNING_KEY_FILE", "CTPDESK_D1_KEY_ID"} {
 		// Each missing setting is named once: a list that repeats itself hides what is missing.
 		if n := strings.Count(err.Error(), name+":"); n != 1 {

@@ -28,6 +28,11 @@ type AuditConfig struct {
 	// CheckpointEvery seals a checkpoint every this many events
 	// (CTPDESK_AUDIT_CHECKPOINT_EVERY, default 1000).
 	CheckpointEvery int64
+	// Witness is the file that receives a copy of every sealed checkpoint, outside the
+	// dashboard database (CTPDESK_AUDIT_WITNESS): an absolute path on separate storage,
+	// required by serve. Empty in dev means DevAuditWitnessFile in the data dir; see
+	// Config.AuditWitnessFile.
+	Witness string
 }
 
 // Audit defaults and limits.
@@ -37,16 +42,31 @@ const (
 	minServeAuditRetention  = 365 * day
 	defaultCheckpointEvery  = 1000
 	devAuditKeyFile         = "audit-hmac.key"
+	maxWitnessPath          = 1024
 	auditKeyEnv             = "CTPDESK_AUDIT_HMAC_KEY"
+	auditWitnessEnv         = "CTPDESK_AUDIT_WITNESS"
 	auditRetentionEnv       = "CTPDESK_AUDIT_RETENTION"
 	auditCheckpointEveryEnv = "CTPDESK_AUDIT_CHECKPOINT_EVERY"
 )
+
+// DevAuditWitnessFile is the witness file's name in dev's data dir.
+const DevAuditWitnessFile = "audit-witness.jsonl"
+
+// AuditWitnessFile is the audit witness: CTPDESK_AUDIT_WITNESS, or in dev the JSON-lines file
+// in the data directory.
+func (c Config) AuditWitnessFile() string {
+	if c.Audit.Witness != "" {
+		return c.Audit.Witness
+	}
+	return filepath.Join(c.DataDir, DevAuditWitnessFile)
+}
 
 // auditConfig reads the audit settings for mode.
 func (r *envReader) auditConfig(mode Mode) AuditConfig {
 	a := AuditConfig{
 		Retention:       r.retention(auditRetentionEnv, defaultAuditRetention),
 		CheckpointEvery: int64(r.integer(auditCheckpointEveryEnv, defaultCheckpointEvery, 1, 1_000_000)),
+		Witness:         r.witnessPath(auditWitnessEnv, mode),
 	}
 	if v, ok := r.raw(auditKeyEnv); ok {
 		if _, err := decodeAuditKey(v); err != nil {
@@ -57,11 +77,53 @@ func (r *envReader) auditConfig(mode Mode) AuditConfig {
 	}
 	if mode == ModeServe {
 		r.require(auditKeyEnv)
+		r.require(auditWitnessEnv)
 		if a.Retention < minServeAuditRetention {
 			r.fail(auditRetentionEnv, "%s is shorter than the 365 days PCI DSS 10.5.1 requires", FormatDays(a.Retention))
 		}
 	}
 	return a
+}
+
+// witnessPath reads the witness file's path. It must name a file (not a directory, not a URL);
+// serve also wants it absolute, since a path relative to the working directory would land
+// wherever the process happens to start, most likely beside the database.
+func (r *envReader) witnessPath(name string, mode Mode) string {
+	if mode == ModeDev {
+		r.note(name, filepath.Join("CTPDESK_DATA_DIR", DevAuditWitnessFile))
+	}
+	v := r.str(name, "")
+	switch {
+	case v == "" || r.failed(name):
+		return ""
+	case len(v) > maxWitnessPath:
+		r.fail(name, "is longer than %d bytes", maxWitnessPath)
+	case strings.Contains(v, "://") || strings.HasPrefix(v, "file:"):
+		r.fail(name, "must be a file path, not a URL")
+	case strings.HasSuffix(v, "/") || filepath.Clean(v) == "/" || filepath.Base(filepath.Clean(v)) == "." || filepath.Base(filepath.Clean(v)) == "..":
+		r.fail(name, "must name a file, not a directory")
+	case mode == ModeServe && !filepath.IsAbs(v):
+		r.fail(name, "must be an absolute path (a file on storage apart from the database)")
+	default:
+		return filepath.Clean(v)
+	}
+	return ""
+}
+
+// witnessApartFromDatabase refuses a witness that is the dashboard's SQLite database itself
+// (or one of its journal files): the witness exists to outlive that file.
+func (r *envReader) witnessApartFromDatabase(c Config) {
+	path, ok := strings.CutPrefix(c.DashboardDatabaseURL(), "sqlite:")
+	if !ok || c.Audit.Witness == "" {
+		return
+	}
+	db := filepath.Clean(strings.TrimPrefix(path, "//"))
+	for _, f := range []string{db, db + "-wal", db + "-shm", db + "-journal"} {
+		if c.Audit.Witness == f {
+			r.fail(auditWitnessEnv, "is the dashboard database's own file; the witness must live apart from it")
+			return
+		}
+	}
 }
 
 // retention reads a duration that may also be written in whole days ("400d").

@@ -85,10 +85,17 @@ func TestAuditConfigServe(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), auditKeyEnv) {
 		t.Errorf("serve without an audit key: %v, want an error naming %s", err, auditKeyEnv)
 	}
+	if err == nil || !strings.Contains(err.Error(), auditWitnessEnv+": is required by 'ctpdesk serve'") {
+		t.Errorf("serve without an audit witness: %v, want an error naming %s", err, auditWitnessEnv)
+	}
+	base[auditWitnessEnv] = "/mnt/witness/audit-witness.jsonl"
 	base[auditRetentionEnv] = "90d"
 	_, err = Load(envFrom(base), ModeServe)
 	if err == nil || !strings.Contains(err.Error(), auditRetentionEnv) || !strings.Contains(err.Error(), "365") {
 		t.Errorf("serve with 90 days of retention: %v, want an error naming %s", err, auditRetentionEnv)
+	}
+	if strings.Contains(err.Error(), auditWitnessEnv) {
+		t.Errorf("serve refused an absolute witness path: %v", err)
 	}
 }
 
@@ -155,5 +162,57 @@ func TestDevAuditKeyFile(t *testing.T) {
 	matches, _ := filepath.Glob(filepath.Join(dir, devAuditKeyFile+".*"))
 	if len(matches) != 0 {
 		t.Errorf("temporary key files left behind: %v", matches)
+	}
+}
+
+func TestAuditWitnessConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := Load(envFrom(map[string]string{"CTPDESK_DATA_DIR": dir}), ModeDev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Audit.Witness != "" || cfg.AuditWitnessFile() != filepath.Join(dir, "audit-witness.jsonl") {
+		t.Fatalf("dev witness = %q / %q, want the JSON-lines file in the data dir", cfg.Audit.Witness, cfg.AuditWitnessFile())
+	}
+	cfg, err = Load(envFrom(map[string]string{auditWitnessEnv: " witness//./w.jsonl "}), ModeDev)
+	if err != nil || cfg.AuditWitnessFile() != "witness/w.jsonl" {
+		t.Fatalf("dev with a relative witness: %q, %v", cfg.AuditWitnessFile(), err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", cfg)
+	if !strings.Contains(buf.String(), `"audit_witness":"witness/w.jsonl"`) {
+		t.Errorf("the start-up log does not name the witness: %s", buf.String())
+	}
+}
+
+// TestAuditWitnessConfigRefusesHostileValues: each value that cannot be a witness file is
+// refused at start, with the variable and the reason named.
+func TestAuditWitnessConfigRefusesHostileValues(t *testing.T) {
+	cases := []struct {
+		value string
+		mode  Mode
+		want  string
+	}{
+		{"/var/lib/ctpdesk/w\x00.jsonl", ModeDev, "must not contain control characters"},
+		{"/var/lib/ctpdesk/w.jsonl\n/etc/passwd", ModeDev, "must not contain control characters"},
+		{"s3://audit-bucket/witness.jsonl", ModeDev, "must be a file path, not a URL"},
+		{"file:///var/lib/ctpdesk/witness.jsonl", ModeDev, "must be a file path, not a URL"},
+		{"/var/lib/ctpdesk/", ModeDev, "must name a file, not a directory"},
+		{".", ModeDev, "must name a file, not a directory"},
+		{"witness/..", ModeDev, "must name a file, not a directory"},
+		{"/var/..", ModeDev, "must name a file, not a directory"},
+		{"/" + strings.Repeat("a", 1100), ModeDev, "is longer than 1024 bytes"},
+		{"witness.jsonl", ModeServe, "must be an absolute path (a file on storage apart from the database)"},
+		{"/srv/db/dash.db", ModeDev, "is the dashboard database's own file; the witness must live apart from it"},
+		{"/srv/db/dash.db-wal", ModeDev, "is the dashboard database's own file; the witness must live apart from it"},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.mode)+"="+tc.value[:min(len(tc.value), 40)], func(t *testing.T) {
+			env := map[string]string{auditWitnessEnv: tc.value, "CTPDESK_DATABASE_URL": "sqlite:/srv/db/dash.db"}
+			_, err := Load(envFrom(env), tc.mode)
+			if want := auditWitnessEnv + ": " + tc.want; err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s=%q: %v, want %q", auditWitnessEnv, tc.value, err, want)
+			}
+		})
 	}
 }

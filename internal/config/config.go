@@ -109,6 +109,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("issuer_database_url", RedactURL(c.IssuerDBURL.Reveal())),
 		slog.String("audit_retention", FormatDays(c.Audit.Retention)),
 		slog.Int64("audit_checkpoint_every", c.Audit.CheckpointEvery),
+		slog.String("audit_witness", c.AuditWitnessFile()),
 		slog.String("oidc_issuer", c.OIDC.Issuer),
 		slog.String("oidc_client_id", c.OIDC.ClientID),
 		slog.Bool("oidc_public_client", c.OIDC.ClientSecret == ""),
@@ -163,6 +164,7 @@ func load(r *envReader, mode Mode) Config {
 	c.IssuerDBURL = Secret(r.dbURL("CTPDESK_ISSUER_DATABASE_URL", ""))
 	loadAuthConfig(r, &c)
 	c.Audit = r.auditConfig(mode)
+	r.witnessApartFromDatabase(c)
 	loadD1Config(r, &c)
 	c.Issuer = r.issuerConfig()
 

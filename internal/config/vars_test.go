@@ -19,6 +19,7 @@ func TestVariablesListEverySettingWithItsDefault(t *testing.T) {
 		"CTPDESK_ADDR": DefaultAddr, "CTPDESK_LOG_LEVEL": "INFO", "CTPDESK_SESSION_IDLE": "15m0s",
 		"CTPDESK_AUDIT_RETENTION": "400d", "CTPDESK_DEV_CUSTOMERS": "20000", "CTPDESK_OIDC_ROLE_CLAIM": "groups",
 		"CTPDESK_ROLE_AGENT": "cs-agents", "CTPDESK_OIDC_CLIENT_SECRET": "",
+		"CTPDESK_AUDIT_WITNESS": "CTPDESK_DATA_DIR/audit-witness.jsonl",
 	} {
 		got, ok := dev[name]
 		if !ok {
@@ -30,6 +31,9 @@ func TestVariablesListEverySettingWithItsDefault(t *testing.T) {
 	serve := Variables(ModeServe)
 	if i := slices.IndexFunc(serve, func(v Variable) bool { return v.Name == "CTPDESK_ROLE_AGENT" }); i < 0 || serve[i].Default != "" {
 		t.Errorf("serve has no default role groups; got %+v", serve)
+	}
+	if i := slices.IndexFunc(serve, func(v Variable) bool { return v.Name == "CTPDESK_AUDIT_WITNESS" }); i < 0 || serve[i].Default != "" {
+		t.Errorf("serve has no default audit witness; got %+v", serve)
 	}
 }
 
