@@ -66,6 +66,10 @@ func (g *Guard) Session() echo.MiddlewareFunc {
 			case errors.As(err, &expired):
 				ctx = context.WithValue(ctx, expiredKey{}, true)
 				g.record(c, expired.User, EventSessionExpired, map[string]string{"reason": expired.Reason})
+			case errors.Is(err, ErrUnavailable):
+				// Without the session store nobody can be told apart from anybody: refuse
+				// at once with 503 (not a 500: nothing is broken in ctpdesk itself).
+				return &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "session store unavailable", Internal: err}
 			case err != nil:
 				return err
 			}

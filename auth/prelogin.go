@@ -3,7 +3,6 @@ package auth
 import (
 	"database/sql"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 )
@@ -30,10 +29,12 @@ func (s *SessionStore) beginPreLogin(w http.ResponseWriter, r *http.Request, ret
 	id := newToken()
 	p := preLogin{State: newToken(), Nonce: newToken(), Verifier: newToken() + newToken(), ReturnTo: returnTo}
 	expires := s.cfg.Now().Add(preLoginLifetime)
-	if _, err := s.db.ExecContext(r.Context(), s.db.Rebind(
+	ctx, cancel := s.dbContext(r.Context())
+	defer cancel()
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(
 		`INSERT INTO auth_prelogins (id_hash, state, nonce, verifier, return_to, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
 		hashToken(id), p.State, p.Nonce, p.Verifier, p.ReturnTo, expires.UnixMilli()); err != nil {
-		return preLogin{}, fmt.Errorf("auth: store pre-login: %w", err)
+		return preLogin{}, dbError("store pre-login", err)
 	}
 	opts := s.options()
 	opts.MaxAge = int(preLoginLifetime / time.Second)
@@ -58,14 +59,16 @@ func (s *SessionStore) consumePreLogin(w http.ResponseWriter, r *http.Request) (
 	})
 	var p preLogin
 	var expires int64
-	err = s.db.QueryRowContext(r.Context(), s.db.Rebind(
+	ctx, cancel := s.dbContext(r.Context())
+	defer cancel()
+	err = s.db.QueryRowContext(ctx, s.db.Rebind(
 		`DELETE FROM auth_prelogins WHERE id_hash = ? RETURNING state, nonce, verifier, return_to, expires_at`),
 		hashToken(c.Value)).Scan(&p.State, &p.Nonce, &p.Verifier, &p.ReturnTo, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return preLogin{}, ErrNoPreLogin
 	}
 	if err != nil {
-		return preLogin{}, fmt.Errorf("auth: take pre-login: %w", err)
+		return preLogin{}, dbError("take pre-login", err)
 	}
 	if !s.cfg.Now().Before(time.UnixMilli(expires)) {
 		return preLogin{}, ErrNoPreLogin

@@ -68,7 +68,10 @@ func (s *SessionStore) Start(w http.ResponseWriter, r *http.Request, user User, 
 		return nil, err
 	}
 	if old.raw.ID != "" {
-		if err := s.deleteRow(r.Context(), hashToken(old.raw.ID)); err != nil {
+		ctx, cancel := s.dbContext(r.Context())
+		err := s.deleteRow(ctx, hashToken(old.raw.ID))
+		cancel()
+		if err != nil {
 			return nil, err
 		}
 	}

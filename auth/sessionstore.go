@@ -51,6 +51,8 @@ type SessionConfig struct {
 	Secure bool
 	// Now is the clock; nil means time.Now. Tests move it to cross the timeouts.
 	Now func() time.Time
+	// DBTimeout bounds the database work of one request (default DefaultDBTimeout).
+	DBTimeout time.Duration
 }
 
 // sessionData is everything a session holds. It lives in the database as JSON under the
@@ -85,6 +87,9 @@ func NewSessionStore(db *store.DB, cfg SessionConfig) *SessionStore {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.DBTimeout <= 0 {
+		cfg.DBTimeout = DefaultDBTimeout
 	}
 	s := &SessionStore{db: db, cfg: cfg, cookieName: "ctpdesk_sid", loginCookie: "ctpdesk_login"}
 	if cfg.Secure {
@@ -134,7 +139,8 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err != nil || !wellFormedToken(c.Value) {
 		return sess, nil
 	}
-	ctx := r.Context()
+	ctx, cancel := s.dbContext(r.Context())
+	defer cancel()
 	idHash := hashToken(c.Value)
 	var raw string
 	var created, lastSeen int64
@@ -145,7 +151,7 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 		return sess, nil
 	}
 	if err != nil {
-		return sess, fmt.Errorf("auth: load session: %w", err)
+		return sess, dbError("load session", err)
 	}
 	var d sessionData
 	if err := json.Unmarshal([]byte(raw), &d); err != nil {
@@ -168,7 +174,7 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if now.Sub(time.UnixMilli(lastSeen)) >= touchEvery {
 		if _, err := s.db.ExecContext(ctx, s.db.Rebind(
 			`UPDATE auth_sessions SET last_seen_at = ? WHERE id_hash = ?`), now.UnixMilli(), idHash); err != nil {
-			return sess, fmt.Errorf("auth: touch session: %w", err)
+			return sess, dbError("touch session", err)
 		}
 	}
 	sess.ID = c.Value
@@ -181,7 +187,8 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 // deleted on the server and its cookie cleared. A session without an id gets a fresh one,
 // which is how login rotates the id.
 func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
-	ctx := r.Context()
+	ctx, cancel := s.dbContext(r.Context())
+	defer cancel()
 	if sess.Options != nil && sess.Options.MaxAge < 0 {
 		if sess.ID != "" {
 			if err := s.deleteRow(ctx, hashToken(sess.ID)); err != nil {
@@ -207,7 +214,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 		if _, err := s.db.ExecContext(ctx, s.db.Rebind(
 			`INSERT INTO auth_sessions (id_hash, data, created_at, last_seen_at) VALUES (?, ?, ?, ?)`),
 			hashToken(id), string(raw), now, now); err != nil {
-			return fmt.Errorf("auth: create session: %w", err)
+			return dbError("create session", err)
 		}
 		sess.ID = id
 	} else {
@@ -215,7 +222,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 			`UPDATE auth_sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`),
 			string(raw), now, hashToken(sess.ID))
 		if err != nil {
-			return fmt.Errorf("auth: save session: %w", err)
+			return dbError("save session", err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 0 {
 			return ErrSessionGone
@@ -228,7 +235,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 func (s *SessionStore) deleteRow(ctx context.Context, idHash string) error {
 	if _, err := s.db.ExecContext(ctx, s.db.Rebind(
 		`DELETE FROM auth_sessions WHERE id_hash = ?`), idHash); err != nil {
-		return fmt.Errorf("auth: delete session: %w", err)
+		return dbError("delete session", err)
 	}
 	return nil
 }

@@ -28,6 +28,9 @@ var errorKinds = []errorKind{
 	{issuerdb.ErrInvalidQuery, http.StatusBadRequest, "Search not possible", "This search cannot be run: change the search text."},
 	{audit.ErrUnavailable, http.StatusServiceUnavailable, "Not available right now",
 		"This access could not be recorded in the audit trail, so the data is not shown. Try again in a moment."},
+	// After audit.ErrUnavailable: a trail that failed because its database did says so.
+	{auth.ErrUnavailable, http.StatusServiceUnavailable, "Not available right now",
+		"ctpdesk's database is not answering, so nothing was shown or changed. Try again in a moment."},
 	{audit.ErrBadFilter, http.StatusBadRequest, "Bad filter", "The audit trail cannot be filtered this way."},
 	{auth.ErrForbidden, http.StatusForbidden, "Access denied", "Your role does not give access to this page. The attempt was recorded."},
 	{auth.ErrCSRF, http.StatusForbidden, "Request refused",
