@@ -31,8 +31,14 @@ type Options struct {
 	QueueSize int
 	// MaxBatch caps the events committed in one transaction (default 512).
 	MaxBatch int
-	// CommitTimeout bounds one batch transaction (default 10s).
+	// CommitTimeout bounds one batch transaction (default 10s); a batch whose callers all
+	// stopped waiting ends sooner (see commitContext).
 	CommitTimeout time.Duration
+	// RecordTimeout bounds how long Record waits for its commit (default
+	// DefaultRecordTimeout); the caller's deadline wins when it is nearer.
+	RecordTimeout time.Duration
+	// Metrics observes every batch commit (default: nothing observes).
+	Metrics Metrics
 	// StatusMaxAge is how long Status reuses a verification report (default 1 minute).
 	StatusMaxAge time.Duration
 	// StatusFullEvery is how often Status walks the whole chain instead of only the events
@@ -65,6 +71,7 @@ type Trail struct {
 	// (a crash may have come between a commit and its witness write) and after a failed
 	// witness write. The next commit first catches the witness up.
 	witnessBehind atomic.Bool
+	health        commitHealth
 }
 
 // pending is one event waiting for its batch, and where its result goes.
@@ -109,6 +116,9 @@ func New(db *store.DB, opts Options) (*Trail, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if err := opts.setFailureDefaults(); err != nil {
+		return nil, err
+	}
 	opts.Key = append([]byte(nil), opts.Key...)
 	t := &Trail{
 		db:    db,
@@ -139,6 +149,8 @@ func (t *Trail) Append(ctx context.Context, e Event) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, t.opts.RecordTimeout)
+	defer cancel()
 	p := &pending{ctx: ctx, ev: ev, result: make(chan error, 1)}
 	if err := t.enqueue(ctx, p); err != nil {
 		return Event{}, err
@@ -223,13 +235,15 @@ func (t *Trail) commitBatch(batch []*pending) {
 	if len(live) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), t.opts.CommitTimeout)
+	ctx, cancel := t.commitContext(live)
 	defer cancel()
 	evs := make([]*Event, len(live))
 	for i, p := range live {
 		evs[i] = &p.ev
 	}
+	start := time.Now()
 	err := t.commit(ctx, evs)
+	t.committed(len(live), time.Since(start), err)
 	if err != nil {
 		t.opts.Logger.Error("audit: commit failed", "events", len(live), "err", err)
 		err = fmt.Errorf("audit: commit: %w: %w", ErrUnavailable, err)

@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	}
 	a.onClose(witness.Close)
 	if a.trail, err = audit.New(a.db, audit.Options{Key: key, CheckpointEvery: cfg.Audit.CheckpointEvery, Logger: log,
-		Witness: witness}); err != nil {
+		Witness: witness, Metrics: m}); err != nil {
 		return nil, fmt.Errorf("audit trail: %w", err)
 	}
 	// Closed before the database and the witness: its queue drains into them.
@@ -171,6 +171,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 		// not pull every replica because an upstream failed.
 		Ready: []handlers.ReadyCheck{
 			{Name: "dashboard database", Probe: a.db.PingContext},
+			// A replica whose trail cannot commit refuses every data request, so it is not
+			// ready: a ping alone passes on a database that is locked, read-only or full.
+			{Name: "audit trail", Probe: a.trail.Ready},
 			{Name: "issuer database", Probe: a.issuer.Ping},
 		},
 		Customers:  a.issuer,
