@@ -22,13 +22,12 @@ type response struct {
 // errBodyTooLarge is returned when a body exceeds MaxBodyBytes.
 var errBodyTooLarge = errors.New("response body exceeds the size limit")
 
-// roundTrip sends req through the breaker of baseURL and reads at most maxBody bytes of the
-// answer. The error is non-nil for transport failures, oversized bodies, 5xx and 429 (the
-// last two with the response filled in), and for a breaker rejection.
-func (c *Client) roundTrip(ctx context.Context, op, baseURL string, req *http.Request) (response, error) {
-	cb := c.breakers.forURL(baseURL)
+// roundTrip sends req (one attempt; the breaker judges whole calls, see breaker.go) and reads
+// at most maxBody bytes of the answer. The error is non-nil for transport failures, oversized
+// bodies, 5xx and 429 (the last two with the response filled in).
+func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request) (response, error) {
 	start := time.Now()
-	resp, err := cb.Execute(func() (response, error) {
+	resp, err := func() (response, error) {
 		hr, err := c.http.Do(req.WithContext(ctx))
 		if err != nil {
 			return response{}, err
@@ -49,10 +48,8 @@ func (c *Client) roundTrip(ctx context.Context, op, baseURL string, req *http.Re
 			return out, errServerStatus{status: hr.StatusCode}
 		}
 		return out, nil
-	})
-	if !isBreakerRejection(err) {
-		c.metrics.ObserveAttempt(op, resp.status, time.Since(start))
-	}
+	}()
+	c.metrics.ObserveAttempt(op, resp.status, time.Since(start))
 	return resp, err
 }
 

@@ -10,8 +10,27 @@ import (
 	"ctpdesk/d1sandbox"
 )
 
-// TestBreakerOpensAndRecovers trips the banking breaker with failures, checks an open breaker
-// keeps calls away from D1, and that it closes again after a successful probe.
+// consumers returns n distinct consumer ids of the test portfolio whose derivation satisfies ok.
+func (e *env) consumers(t testing.TB, n int, ok func(d1sandbox.Derivation) bool) []string {
+	t.Helper()
+	var ids []string
+	for _, c := range e.portfolio.All() {
+		if _, dv := d1sandbox.Derive(testSeed, c); c.ConsumerID != "" && ok(dv) {
+			ids = append(ids, c.ConsumerID)
+			if len(ids) == n {
+				return ids
+			}
+		}
+	}
+	t.Fatalf("only %d of %d test consumers match", len(ids), n)
+	return nil
+}
+
+func anyConsumer(d1sandbox.Derivation) bool { return true }
+
+// TestBreakerOpensAndRecovers trips the banking breaker with failures of distinct consumers,
+// checks an open breaker keeps calls away from D1, and that it closes again after a
+// successful probe.
 func TestBreakerOpensAndRecovers(t *testing.T) {
 	e := newEnv(t, envOptions{cfg: func(c *d1.Config) {
 		c.BreakerFailures = 3
@@ -21,8 +40,8 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	}})
 	c := e.matchCustomer(t)
 	e.sb.SetFault(d1sandbox.Fault{Status: 500})
-	for i := range 3 {
-		if _, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{}); d1.ClassOf(err) != d1.ClassUnavailable {
+	for i, id := range e.consumers(t, 3, anyConsumer) {
+		if _, err := e.client.GetProfiles(context.Background(), id, d1.FetchOptions{}); d1.ClassOf(err) != d1.ClassUnavailable {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}

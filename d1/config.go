@@ -84,7 +84,8 @@ type Config struct {
 	// RetryBudgetReserve is a small allowance of retries on top of the ratio so that a quiet
 	// instance can still retry its first failures. Negative means none.
 	RetryBudgetReserve float64
-	// BreakerFailures is the number of consecutive failures that opens a base URL's breaker.
+	// BreakerFailures is the number of consecutive outage-class call failures, each of a
+	// different consumer, that opens a base URL's breaker (see breaker.go for what counts).
 	BreakerFailures uint32
 	// BreakerOpenTimeout is how long a breaker stays open before letting one probe through.
 	BreakerOpenTimeout time.Duration

@@ -9,7 +9,7 @@ import (
 
 // fetch performs one GetProfiles call against D1: token, GET, at most MaxRetries retries on
 // network errors, 5xx and 429 within the deadline and the retry budget, and one token refresh
-// on a 401.
+// on a 401. The banking breaker admits the call and judges it once, when it ends.
 func (c *Client) fetch(ctx context.Context, consumerID, correlationID string) (res Result, err error) {
 	start := time.Now()
 	c.budget.deposit()
@@ -19,6 +19,11 @@ func (c *Client) fetch(ctx context.Context, consumerID, correlationID string) (r
 			c.log.Warn("d1: get profiles failed", "correlation_id", correlationID, "class", ClassOf(err), "error", err)
 		}
 	}()
+	cb, err := c.breakers.begin("profiles", c.cfg.BankingURL)
+	if err != nil {
+		return Result{}, newError("profiles", ClassCircuitOpen, 0, correlationID, nil)
+	}
+	defer func() { cb.end(consumerID, err) }()
 	target := c.cfg.BankingURL + ProfilesPath(c.cfg.IssuerID, consumerID)
 	attempts, retries, refreshed := 0, 0, false
 	for {
@@ -34,7 +39,7 @@ func (c *Client) fetch(ctx context.Context, consumerID, correlationID string) (r
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set(HeaderCorrelationID, correlationID)
 		attempts++
-		resp, rerr := c.roundTrip(ctx, "profiles", c.cfg.BankingURL, req)
+		resp, rerr := c.roundTrip(ctx, "profiles", req)
 		if rerr == nil {
 			if resp.status == http.StatusUnauthorized && !refreshed {
 				// The token died early (revoked, clock skew): get a new one and try once more.

@@ -139,7 +139,12 @@ func (t *tokenSource) fetch(ctx context.Context, correlationID string) (tok stri
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set(HeaderCorrelationID, correlationID)
 
-	resp, err := t.c.roundTrip(ctx, "token", t.c.cfg.AuthzURL, req)
+	cb, err := t.c.breakers.begin("token", t.c.cfg.AuthzURL)
+	if err != nil {
+		return "", newError("token", ClassCircuitOpen, 0, correlationID, nil)
+	}
+	defer func() { cb.end("", err) }()
+	resp, err := t.c.roundTrip(ctx, "token", req)
 	if err != nil {
 		e := newError("token", classifyTransport(ctx, err), resp.status, correlationID, transportCause(err))
 		e.Attempts = 1
