@@ -202,9 +202,8 @@ func (r *envReader) note(name string, def any) {
 		}
 	}
 	d := fmt.Sprint(def)
-	switch def.(type) {
-	case []string:
-		d = strings.Join(def.([]string), ",")
+	if list, ok := def.([]string); ok {
+		d = strings.Join(list, ",")
 	}
 	if d == "0s" || d == "[]" || d == "<nil>" {
 		d = ""
