@@ -46,16 +46,16 @@ var dbFaults = map[string]func(t *testing.T, db *store.DB, path string){
 
 // recordUntilRefused records events until one is refused, as traffic on a database that
 // filled up would: a write that still fits in a page goes through.
-func recordUntilRefused(t *testing.T, tr *Trail) (error, time.Duration) {
+func recordUntilRefused(t *testing.T, tr *Trail) (time.Duration, error) {
 	t.Helper()
 	for i := range 500 {
 		start := time.Now()
 		if err := tr.Record(context.Background(), sampleEvent(i)); err != nil {
-			return err, time.Since(start)
+			return time.Since(start), err
 		}
 	}
 	t.Fatal("500 events were committed to a database that should refuse writes")
-	return nil, 0
+	return 0, nil
 }
 
 // With the database locked, read-only or full, Record is refused with ErrUnavailable within
@@ -74,7 +74,7 @@ func TestRecordAndReadyWhenTheDatabaseFails(t *testing.T) {
 				t.Fatalf("Ready on a healthy database: %v", err)
 			}
 			breakDB(t, db, path)
-			err, took := recordUntilRefused(t, tr)
+			took, err := recordUntilRefused(t, tr)
 			if !errors.Is(err, ErrUnavailable) {
 				t.Fatalf("Record: %v, want ErrUnavailable", err)
 			}
