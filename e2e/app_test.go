@@ -46,6 +46,9 @@ func startApp(tb testing.TB, cmd string, env map[string]string) *testApp {
 		full["CTPDESK_DEVIDP_ADDR"] = "127.0.0.1:0"
 		full["CTPDESK_DEV_CUSTOMERS"] = "500"
 	}
+	for k, v := range underLoad {
+		full[k] = v
+	}
 	for k, v := range env {
 		full[k] = v
 	}

@@ -75,7 +75,9 @@ func startServerProcess(t *testing.T, dataDir string) *serverProcess {
 	cmd.Env = append(os.Environ(), crashChildEnv+"=1",
 		"CTPDESK_DATA_DIR="+dataDir, "CTPDESK_ADDR=127.0.0.1:0", "CTPDESK_SANDBOX_ADDR=127.0.0.1:0",
 		"CTPDESK_DEVIDP_ADDR=127.0.0.1:0", "CTPDESK_DEV_CUSTOMERS=200", "CTPDESK_COOKIE_SECURE=false",
-		"CTPDESK_LOG_LEVEL=error")
+		"CTPDESK_LOG_LEVEL=error",
+		"CTPDESK_AUDIT_RECORD_TIMEOUT="+underLoad["CTPDESK_AUDIT_RECORD_TIMEOUT"],
+		"CTPDESK_SESSION_DB_TIMEOUT="+underLoad["CTPDESK_SESSION_DB_TIMEOUT"])
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,9 @@ func startInProcess(t *testing.T, extra map[string]string) (*app.App, string) {
 		"CTPDESK_ADDR": "127.0.0.1:0", "CTPDESK_DATA_DIR": t.TempDir(),
 		"CTPDESK_SANDBOX_ADDR": "127.0.0.1:0", "CTPDESK_DEVIDP_ADDR": "127.0.0.1:0", "CTPDESK_DEV_CUSTOMERS": "200",
 	}
+	for k, v := range underLoad {
+		vars[k] = v
+	}
 	for k, v := range extra {
 		vars[k] = v
 	}

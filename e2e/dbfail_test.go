@@ -52,7 +52,12 @@ type dbRoute struct {
 
 func newDBFailApp(t *testing.T, extra map[string]string) *dbFailApp {
 	t.Helper()
-	a, base := startInProcess(t, extra)
+	// The production bounds on waiting for the database: what these tests are about.
+	vars := map[string]string{"CTPDESK_AUDIT_RECORD_TIMEOUT": "1s", "CTPDESK_SESSION_DB_TIMEOUT": "500ms"}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	a, base := startInProcess(t, vars)
 	f := &dbFailApp{app: a, base: base, sessions: map[string]dbFailSession{}}
 	idb, err := issuerdb.Open(context.Background(), a.Config().IssuerDatabaseURL(), issuerdb.Options{ReadOnly: true})
 	if err != nil {

@@ -127,6 +127,8 @@ func TestReplicas(t *testing.T) {
 		"CTPDESK_D1_AUTHZ_URL=" + d1Srv.URL + "/authz/v1",
 		"CTPDESK_D1_BANKING_URL=" + d1Srv.URL + "/banking/v1",
 		"CTPDESK_D1_ISSUER_ID=" + config.DevIssuerID,
+		"CTPDESK_AUDIT_RECORD_TIMEOUT=" + underLoad["CTPDESK_AUDIT_RECORD_TIMEOUT"],
+		"CTPDESK_SESSION_DB_TIMEOUT=" + underLoad["CTPDESK_SESSION_DB_TIMEOUT"],
 		"CTPDESK_D1_SIGNING_KEY_FILE=" + keyFile,
 		"CTPDESK_D1_KEY_ID=" + kid,
 		"CTPDESK_D1_CA_FILE=" + caFile,

@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	}
 	a.onClose(witness.Close)
 	if a.trail, err = audit.New(a.db, audit.Options{Key: key, CheckpointEvery: cfg.Audit.CheckpointEvery, Logger: log,
-		Witness: witness, Metrics: m}); err != nil {
+		Witness: witness, Metrics: m, RecordTimeout: cfg.Audit.RecordTimeout}); err != nil {
 		return nil, fmt.Errorf("audit trail: %w", err)
 	}
 	// Closed before the database and the witness: its queue drains into them.
@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 
 	// Sign-in.
 	a.sessions = auth.NewSessionStore(a.db, auth.SessionConfig{
-		Idle: cfg.Session.Idle, Max: cfg.Session.Max, Secure: cfg.CookieSecure(),
+		Idle: cfg.Session.Idle, Max: cfg.Session.Max, Secure: cfg.CookieSecure(), DBTimeout: cfg.Session.DBTimeout,
 	})
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -28,6 +28,10 @@ type AuditConfig struct {
 	// CheckpointEvery seals a checkpoint every this many events
 	// (CTPDESK_AUDIT_CHECKPOINT_EVERY, default 1000).
 	CheckpointEvery int64
+	// RecordTimeout is how long a request waits for its audit event to be committed before it
+	// answers 503 (CTPDESK_AUDIT_RECORD_TIMEOUT, default 1s): a failing database must be
+	// said fast, and the data is never shown without its event.
+	RecordTimeout time.Duration
 	// Witness is the file that receives a copy of every sealed checkpoint, outside the
 	// dashboard database (CTPDESK_AUDIT_WITNESS): an absolute path on separate storage,
 	// required by serve. Empty in dev means DevAuditWitnessFile in the data dir; see
@@ -66,6 +70,7 @@ func (r *envReader) auditConfig(mode Mode) AuditConfig {
 	a := AuditConfig{
 		Retention:       r.retention(auditRetentionEnv, defaultAuditRetention),
 		CheckpointEvery: int64(r.integer(auditCheckpointEveryEnv, defaultCheckpointEvery, 1, 1_000_000)),
+		RecordTimeout:   r.duration("CTPDESK_AUDIT_RECORD_TIMEOUT", audit.DefaultRecordTimeout, 100*time.Millisecond, time.Minute),
 		Witness:         r.witnessPath(auditWitnessEnv, mode),
 	}
 	if v, ok := r.raw(auditKeyEnv); ok {

@@ -38,6 +38,9 @@ func (r RoleConfig) Map() auth.RoleMap {
 
 // SessionConfig holds the session lifetimes and the cookie's security.
 type SessionConfig struct {
+	// DBTimeout bounds one request's wait for the session store before it answers 503
+	// (CTPDESK_SESSION_DB_TIMEOUT, default 500ms).
+	DBTimeout time.Duration
 	Idle time.Duration // CTPDESK_SESSION_IDLE, at most 15m (PCI DSS 8.2.8)
 	Max  time.Duration // CTPDESK_SESSION_MAX, absolute lifetime from sign-in
 	// Secure selects the __Host- cookie prefix and the Secure attribute
@@ -109,6 +112,7 @@ func loadAuthConfig(r *envReader, c *Config) {
 
 	c.Session.Idle = r.duration("CTPDESK_SESSION_IDLE", auth.DefaultIdleTimeout, time.Minute, 15*time.Minute)
 	c.Session.Max = r.duration("CTPDESK_SESSION_MAX", auth.DefaultMaxLifetime, 15*time.Minute, 24*time.Hour)
+	c.Session.DBTimeout = r.duration("CTPDESK_SESSION_DB_TIMEOUT", auth.DefaultDBTimeout, 50*time.Millisecond, time.Minute)
 	if c.Session.Max < c.Session.Idle {
 		r.fail("CTPDESK_SESSION_MAX", "%s is shorter than CTPDESK_SESSION_IDLE %s", c.Session.Max, c.Session.Idle)
 	}
