@@ -49,6 +49,7 @@ func TestConfigValidate(t *testing.T) {
 		{"ClientCertFile", func(c *d1.Config) { c.ClientCertFile = keyFile }},
 		{"CAFile", func(c *d1.Config) { c.CAFile = filepath.Join(dir, "nope.pem") }},
 		{"Timeout", func(c *d1.Config) { c.Timeout = -time.Second }},
+		{"AttemptTimeout", func(c *d1.Config) { c.AttemptTimeout = -time.Second }},
 		{"AssertionLifetime", func(c *d1.Config) { c.AssertionLifetime = 16 * time.Minute }},
 		{"MaxRetries", func(c *d1.Config) { c.MaxRetries = 5 }},
 		{"RetryBudgetRatio", func(c *d1.Config) { c.RetryBudgetRatio = 1.5 }},

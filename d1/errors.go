@@ -98,6 +98,13 @@ func newError(op, class string, status int, correlationID string, cause error) *
 	return &Error{Kind: kindOf(class), Op: op, Status: status, CorrelationID: correlationID, Err: cause, class: class}
 }
 
+// NewError builds the error GetProfiles returns for a failure of the given class (one of the
+// Class constants), for fakes of the client in other packages' tests: they can then fail
+// exactly as the client does, class and correlation id included.
+func NewError(class string, status int, correlationID string) *Error {
+	return newError("profiles", class, status, correlationID, nil)
+}
+
 // kindOf maps a class onto its sentinel.
 func kindOf(class string) error {
 	switch class {

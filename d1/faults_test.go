@@ -118,3 +118,44 @@ func TestAbsentDirectory(t *testing.T) {
 		t.Fatalf("got %d profiles (%+v)", len(res.Profiles), res.Profiles)
 	}
 }
+
+// TestAttemptDeadlineInsideBudget checks that one slow attempt does not use up the call: it is
+// given up at AttemptTimeout and retried while the call's budget leaves time, and a hang gives
+// up at the budget as a timeout, after several attempts.
+func TestAttemptDeadlineInsideBudget(t *testing.T) {
+	budget := func(c *d1.Config) { c.Timeout, c.AttemptTimeout = 3*time.Second, 300*time.Millisecond }
+	t.Run("a slow first attempt is retried", func(t *testing.T) {
+		e := newEnv(t, envOptions{cfg: budget})
+		c := e.matchCustomer(t)
+		e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Latency: 2 * time.Second, Times: 1})
+		res, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{})
+		if err != nil || len(res.Profiles) == 0 {
+			t.Fatalf("GetProfiles = %d profiles, %v; want the second attempt's answer", len(res.Profiles), err)
+		}
+		if got := e.sb.ProfileRequestsFor(c.ConsumerID); got != 2 {
+			t.Errorf("sandbox saw %d requests, want 2", got)
+		}
+	})
+	t.Run("a hang gives up at the budget", func(t *testing.T) {
+		e := newEnv(t, envOptions{cfg: budget})
+		c := e.matchCustomer(t)
+		e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Hang: true})
+		_, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{RequestID: "hang-test"})
+		var de *d1.Error
+		if d1.ClassOf(err) != d1.ClassTimeout || !errors.As(err, &de) || de.CorrelationID != "hang-test" {
+			t.Fatalf("err = %v, want a timeout with the correlation id", err)
+		}
+		if got := e.sb.ProfileRequestsFor(c.ConsumerID); got != 3 || de.Attempts != 3 {
+			t.Errorf("sandbox saw %d requests (error says %d attempts), want 3: every attempt timed out and was retried", got, de.Attempts)
+		}
+	})
+	t.Run("with the defaults a slow but real answer is shown", func(t *testing.T) {
+		// D1 fans out to the schemes: an answer after more than 3 s happens and must be shown.
+		e := newEnv(t, envOptions{cfg: func(c *d1.Config) { c.Timeout, c.AttemptTimeout = 0, 0 }})
+		c := e.matchCustomer(t)
+		e.sb.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{Latency: 3500 * time.Millisecond})
+		if _, err := e.client.GetProfiles(context.Background(), c.ConsumerID, d1.FetchOptions{}); err != nil {
+			t.Fatalf("a 3.5 s answer with the default deadlines: %v", err)
+		}
+	})
+}

@@ -7,9 +7,15 @@ import (
 	"time"
 )
 
+// minRetryWindow is the least time a retry must have left before the call's deadline; a
+// shorter attempt could not get an answer from D1 anyway.
+const minRetryWindow = 250 * time.Millisecond
+
 // fetch performs one GetProfiles call against D1: token, GET, at most MaxRetries retries on
-// network errors, 5xx and 429 within the deadline and the retry budget, and one token refresh
-// on a 401. The banking breaker admits the call and judges it once, when it ends.
+// network errors, timed-out attempts, 5xx and 429 within the call's deadline (ctx) and the
+// retry budget, and one token refresh on a 401. Each attempt has its own deadline,
+// AttemptTimeout, cut short by the call's. The banking breaker admits the call and judges it
+// once, when it ends.
 func (c *Client) fetch(ctx context.Context, consumerID, correlationID string) (res Result, err error) {
 	start := time.Now()
 	c.budget.deposit()
@@ -39,7 +45,14 @@ func (c *Client) fetch(ctx context.Context, consumerID, correlationID string) (r
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set(HeaderCorrelationID, correlationID)
 		attempts++
-		resp, rerr := c.roundTrip(ctx, "profiles", req)
+		actx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
+		resp, rerr := c.roundTrip(actx, "profiles", req)
+		// Classified before cancel: a deadline that passed is a timeout, not a cancellation.
+		var class string
+		if rerr != nil {
+			class = classifyTransport(actx, rerr)
+		}
+		cancel()
 		if rerr == nil {
 			if resp.status == http.StatusUnauthorized && !refreshed {
 				// The token died early (revoked, clock skew): get a new one and try once more.
@@ -49,7 +62,6 @@ func (c *Client) fetch(ctx context.Context, consumerID, correlationID string) (r
 			}
 			return c.interpret(resp, correlationID, attempts)
 		}
-		class := classifyTransport(ctx, rerr)
 		e := newError("profiles", class, resp.status, correlationID, transportCause(rerr))
 		e.Attempts = attempts
 		if resp.status != 0 {
@@ -103,8 +115,9 @@ func (c *Client) interpret(resp response, correlationID string, attempts int) (R
 }
 
 // retryDelay decides whether a failed attempt is retried and after how long: only for
-// network errors, timeouts, 5xx and 429; at most MaxRetries times; honouring Retry-After up
-// to RetryAfterMax; and only if the wait leaves time before the deadline.
+// network errors, timed-out attempts, 5xx and 429; at most MaxRetries times; honouring
+// Retry-After up to RetryAfterMax; and only if the wait leaves a useful attempt's time
+// (minRetryWindow) before the call's deadline.
 func (c *Client) retryDelay(ctx context.Context, class string, resp response, retries int) (time.Duration, bool) {
 	switch class {
 	case ClassUnavailable, ClassRateLimited, ClassTimeout:
@@ -125,7 +138,7 @@ func (c *Client) retryDelay(ctx context.Context, class string, resp response, re
 			wait = max(wait, ra)
 		}
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl)-wait < minRetryWindow {
 		return 0, false
 	}
 	return wait, true

@@ -66,6 +66,13 @@ func (s *Server) handleProfiles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if a, ok := s.answer(consumerID); ok {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(a.Status)
+		_, _ = w.Write(a.Body)
+		return
+	}
 	customer, err := s.opts.Portfolio.CustomerByConsumerID(r.Context(), consumerID)
 	switch {
 	case errors.Is(err, issuerdb.ErrNotFound):

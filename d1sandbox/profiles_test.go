@@ -164,3 +164,58 @@ func TestProfilesFaultsOverHTTP(t *testing.T) {
 		t.Errorf("ProfileRequestsFor = %d", got)
 	}
 }
+
+// TestSetAnswer checks that a fixed answer replaces the derived profiles, body byte for byte,
+// that faults still come first, and that bad fixtures are refused.
+func TestSetAnswer(t *testing.T) {
+	portfolio := d1test.NewPortfolio(30)
+	s, kid, key := newSandbox(t, func(o *d1sandbox.Options) { o.Portfolio = portfolio })
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	tok := tokenFor(t, srv.URL, kid, key)
+	get := func(consumerID string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/banking/v1"+d1.ProfilesPath(testIssuer, consumerID), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	known := portfolio.All()[0].ConsumerID
+	body := `{"clickToPayProfiles":[{"scheme":"DISCOVER","loyaltyTier":"gold","consumerInfo":{"firstName":"A"},"cards":[]}]}`
+	if err := s.SetAnswer(known, d1sandbox.Answer{Status: http.StatusOK, Body: []byte(body)}); err != nil {
+		t.Fatal(err)
+	}
+	if code, got := get(known); code != http.StatusOK || got != body {
+		t.Errorf("fixed answer = %d %s, want 200 %s", code, got, body)
+	}
+	if err := s.SetAnswer("cns_unknown_1", d1sandbox.Answer{Status: http.StatusNotFound, Body: []byte(`{"error":"consumer not found"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get("cns_unknown_1"); code != http.StatusNotFound {
+		t.Errorf("fixed 404 = %d", code)
+	}
+	s.SetConsumerFault(known, d1sandbox.Fault{Status: http.StatusServiceUnavailable})
+	if code, _ := get(known); code != http.StatusServiceUnavailable {
+		t.Errorf("a fault over a fixed answer = %d, want the fault's 503", code)
+	}
+	s.ClearFaults()
+	if err := s.SetAnswer(known, d1sandbox.Answer{}); err != nil {
+		t.Fatal(err)
+	}
+	if code, got := get(known); code != http.StatusOK || got == body {
+		t.Errorf("after removing the fixture = %d %s, want the derived profiles", code, got)
+	}
+	for _, bad := range []struct {
+		id string
+		a  d1sandbox.Answer
+	}{{"cns 1", d1sandbox.Answer{Status: 200}}, {"cns_1", d1sandbox.Answer{Status: 500}}} {
+		if err := s.SetAnswer(bad.id, bad.a); err == nil {
+			t.Errorf("SetAnswer(%q, %d) accepted", bad.id, bad.a.Status)
+		}
+	}
+}

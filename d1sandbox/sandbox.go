@@ -69,6 +69,7 @@ type Server struct {
 	mu          sync.Mutex
 	global      Fault
 	perConsumer map[string]Fault
+	answers     map[string]Answer
 	tokens      map[string]grant
 	seenJTI     map[string]time.Time
 	byConsumer  map[string]int
@@ -109,7 +110,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts: opts, log: opts.Logger, closed: make(chan struct{}),
-		global: opts.Fault, perConsumer: map[string]Fault{},
+		global: opts.Fault, perConsumer: map[string]Fault{}, answers: map[string]Answer{},
 		tokens: map[string]grant{}, seenJTI: map[string]time.Time{}, byConsumer: map[string]int{},
 	}
 	for id, f := range opts.ConsumerFaults {

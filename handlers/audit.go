@@ -163,12 +163,14 @@ func auditPageView(form views.AuditFilterForm, f audit.Filter, page audit.Result
 		v.Chain.CheckedAt = rep.CheckedAt.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	}
 	for _, e := range page.Events {
+		// What the trail recorded came from identity providers, browsers and forms: control
+		// and direction characters are shown as code points, so an auditor reads it as stored.
 		row := views.AuditRow{
 			Seq: e.Seq, Time: e.Time.UTC().Format("2006-01-02 15:04:05.000"),
-			ActorName: e.Actor.Name, ActorSubject: e.Actor.Subject, ActorIssuer: e.Actor.Issuer,
-			Roles: strings.Join(e.Actor.Roles, ", "), Action: string(e.Action), Outcome: string(e.Outcome),
-			CustomerID: e.CustomerID, Details: audit.FormatDetails(e.Details), ClientIP: e.ClientIP,
-			UserAgent: e.UserAgent, RequestID: e.RequestID, Hash: e.Hash, HashShort: e.Hash[:min(12, len(e.Hash))],
+			ActorName: cleanText(e.Actor.Name), ActorSubject: cleanText(e.Actor.Subject), ActorIssuer: cleanText(e.Actor.Issuer),
+			Roles: cleanText(strings.Join(e.Actor.Roles, ", ")), Action: string(e.Action), Outcome: string(e.Outcome),
+			CustomerID: cleanText(e.CustomerID), Details: cleanText(audit.FormatDetails(e.Details)), ClientIP: e.ClientIP,
+			UserAgent: cleanText(e.UserAgent), RequestID: cleanText(e.RequestID), Hash: e.Hash, HashShort: e.Hash[:min(12, len(e.Hash))],
 		}
 		if e.CustomerID != "" {
 			row.CustomerURL = "/audit" + auditQuery(views.AuditFilterForm{CustomerID: e.CustomerID}, 0)

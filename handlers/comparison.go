@@ -82,10 +82,9 @@ func (h *Handler) RefreshComparison(c echo.Context) error {
 	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		notice := "Refresh limit reached (" + strconv.Itoa(refreshLimit) + " a minute): showing the cached answer. Try again in " + strconv.Itoa(secs) + " s."
-		return h.serveComparison(c, in, false, notice, http.StatusTooManyRequests)
+		return h.serveComparison(c, in, false, views.RefreshLimitNotice(refreshLimit, secs), http.StatusTooManyRequests)
 	}
-	return h.serveComparison(c, in, true, "Refreshed from D1.", http.StatusOK)
+	return h.serveComparison(c, in, true, views.RefreshedNotice(), http.StatusOK)
 }
 
 // serveComparison runs the four steps: read the issuer record, ask D1, compare, record the
@@ -98,19 +97,19 @@ func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool
 	if err != nil {
 		return err
 	}
-	cmp, answered := h.compare(ctx, cust, fresh, requestID(c))
+	cmp := h.compare(ctx, cust, fresh, requestID(c))
 	action := audit.ActionComparison
 	if fresh {
 		action = audit.ActionRefresh
 	}
-	if err := h.recordComparison(c, action, cust.ID, answered, cmp); err != nil {
+	if err := h.recordComparison(c, action, cust.ID, cmp); err != nil {
 		Logger(ctx, h.log).Error("audit event not recorded; comparison withheld", "error", err.Error())
 		return errNotRecorded
 	}
 	u, _ := auth.UserFrom(ctx)
 	unmasked := u.Has(auth.RoleFraud)
 	if wantsJSON(c) {
-		return c.JSON(status, maskComparison(cmp, unmasked))
+		return c.JSON(status, comparisonJSON(maskComparison(cmp, unmasked)))
 	}
 	view := buildComparisonView(cmp, comparisonViewOptions{
 		DiffOnly: in.DiffOnly, Unmasked: unmasked, CSRFToken: auth.CSRFTokenFrom(ctx), Notice: notice,
@@ -124,43 +123,44 @@ func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool
 	return render(c, status, views.ComparisonFull(b, view))
 }
 
-// compare asks D1 and compares. A consumer D1 does not know is not enrolled anywhere; any other
-// failure makes every directory column unavailable while the issuer values still show. It also
-// returns whether D1 answered.
-func (h *Handler) compare(ctx context.Context, cust issuerdb.Customer, fresh bool, reqID string) (reconcile.Comparison, bool) {
-	now := h.now()
-	opts := reconcile.Options{Now: now}
+// compare asks D1 and compares. A consumer D1 does not know is not registered; any other
+// failure makes every directory column unavailable while the issuer values still show. The
+// time of a failure is taken once D1 has given up, so the page says when it stopped waiting.
+func (h *Handler) compare(ctx context.Context, cust issuerdb.Customer, fresh bool, reqID string) reconcile.Comparison {
 	res, err := h.profiles.GetProfiles(ctx, cust.ConsumerID, d1.FetchOptions{Fresh: fresh, RequestID: reqID})
-	if err == nil {
-		return reconcile.Compare(cust, res, opts), true
+	if err != nil && !errors.Is(err, d1.ErrNotFound) {
+		corr := ""
+		var de *d1.Error
+		if errors.As(err, &de) {
+			corr = de.CorrelationID
+		}
+		Logger(ctx, h.log).Warn("d1 profiles unavailable", "class", d1.ClassOf(err), "correlation_id", corr)
 	}
-	var de *d1.Error
-	corr := ""
-	if errors.As(err, &de) {
-		corr = de.CorrelationID
-	}
-	if errors.Is(err, d1.ErrNotFound) {
-		return reconcile.Compare(cust, d1.Result{FetchedAt: now, CorrelationID: corr}, opts), true
-	}
-	Logger(ctx, h.log).Warn("d1 profiles unavailable", "class", d1.ClassOf(err), "correlation_id", corr)
-	return reconcile.CompareUnavailable(cust, reconcile.Failure{Class: d1.ClassOf(err), CorrelationID: corr, At: now}, opts), false
+	return reconcile.CompareAnswer(cust, res, err, reconcile.Options{Now: h.now()})
 }
 
 // recordComparison commits the audit event of a comparison: who saw which customer, and which
 // directories answered. Details hold directory names and states only, never field values.
-func (h *Handler) recordComparison(c echo.Context, action audit.Action, customerID string, answered bool, cmp reconcile.Comparison) error {
+func (h *Handler) recordComparison(c echo.Context, action audit.Action, customerID string, cmp reconcile.Comparison) error {
 	var reached, states []string
+	answered, stale := false, false
 	for _, col := range cmp.Columns {
 		dir := auditToken(col.Directory)
 		states = append(states, dir+"="+string(col.State))
 		if col.State != reconcile.StateUnavailable && !col.Stale {
 			reached = append(reached, dir)
 		}
+		answered = answered || col.State != reconcile.StateUnavailable
+		stale = stale || col.Stale
 	}
 	details := map[string]string{
 		"directories_answered": strings.Join(reached, ","),
 		"directory_states":     strings.Join(states, ","),
 		"d1_answered":          strconv.FormatBool(answered),
+	}
+	if stale {
+		// The page showed D1's cached answer: say so, as data-stale does.
+		details["d1_stale"] = "true"
 	}
 	if len(cmp.Columns) > 0 && cmp.Columns[0].CorrelationID != "" {
 		details["d1_correlation_id"] = auditToken(cmp.Columns[0].CorrelationID)

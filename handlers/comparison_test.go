@@ -78,13 +78,23 @@ type comparisonServer struct {
 
 func newComparisonServer(tb testing.TB, fn func(string) (d1.Result, error)) *comparisonServer {
 	tb.Helper()
+	return newComparisonServerFor(tb, viewCustomer(), func() time.Time { return viewNow }, fn)
+}
+
+// newComparisonServerFor is newComparisonServer for another customer and clock; extra
+// adjusts the dependencies.
+func newComparisonServerFor(tb testing.TB, cust issuerdb.Customer, now func() time.Time, fn func(string) (d1.Result, error), extra ...func(*Deps)) *comparisonServer {
+	tb.Helper()
 	assets, err := static.Load("/static")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	s := &comparisonServer{profiles: &fakeProfiles{fn: fn}, auditor: &fakeAuditor{}}
-	h := mustNew(tb, Deps{Assets: assets, Customers: fakeCustomers{viewCustomer()}, Profiles: s.profiles, Auditor: s.auditor,
-		Now: func() time.Time { return viewNow }})
+	deps := Deps{Assets: assets, Customers: fakeCustomers{cust}, Profiles: s.profiles, Auditor: s.auditor, Now: now}
+	for _, x := range extra {
+		x(&deps)
+	}
+	h := mustNew(tb, deps)
 	s.e = echo.New()
 	s.e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -191,6 +201,21 @@ func TestComparisonJSONTwin(t *testing.T) {
 		if got.CustomerID != "C42" || len(got.Columns) != 2 || got.Summary.Risks != 1 {
 			t.Errorf("%s: JSON comparison = %+v", tc.role, got.Summary)
 		}
+		// Not-applicable is a cell state in the JSON too, never a verdict.
+		for _, r := range got.Rows {
+			if c := r.Cells[1]; c.Verdict != "" || c.State != reconcile.NotApplicable {
+				t.Errorf("%s: %s@MASTERCARD (not enrolled) = %q/%q, want the not-applicable state only", tc.role, r.Field, c.Verdict, c.State)
+			}
+		}
+		var words struct {
+			Findings []struct{ Kind, Message, NextStep string }
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &words); err != nil || len(words.Findings) == 0 {
+			t.Fatalf("%s: findings: %v", tc.role, err)
+		}
+		if f := words.Findings[0]; f.Kind != reconcile.KindCardBlockedButEnrolled || !strings.Contains(f.Message, "reported stolen") || f.NextStep == "" {
+			t.Errorf("%s: first finding = %+v, want the risk worded with its next step", tc.role, f)
+		}
 		if strings.Contains(rec.Body.String(), "zoe.martin@example.com") != tc.visible {
 			t.Errorf("%s: email visible = %v, want %v", tc.role, !tc.visible, tc.visible)
 		}
@@ -204,16 +229,46 @@ func TestComparisonWhenD1Fails(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d, want 200: the issuer half still works", rec.Code)
 	}
-	for k, v := range verdicts(t, rec.Body.String()) {
-		if v != "unavailable" {
-			t.Errorf("%s = %s, want unavailable", k, v)
-		}
+	if v := verdicts(t, rec.Body.String()); len(v) != 0 {
+		t.Errorf("verdicts %v, want none: nothing was compared", v)
+	}
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(rec.Body.String()))
+	if n := doc.Find(`td[data-collapsed="unavailable"]`).Length(); n != 2 {
+		t.Errorf("%d collapsed cells, want one per unavailable directory", n)
 	}
 	if !strings.Contains(rec.Body.String(), "corr-down") || !strings.Contains(rec.Body.String(), "Martin") {
 		t.Error("the page lacks the correlation id or the issuer values")
 	}
+	if strings.Contains(rec.Body.String(), "0 risks") {
+		t.Error("a D1 outage reads 0 risks")
+	}
 	if got := s.auditor.events[0].Details["d1_answered"]; got != "false" {
 		t.Errorf("audit d1_answered = %q", got)
+	}
+}
+
+// TestComparisonTimeoutNamesWhenItGaveUp checks that an outage is stamped with the time the
+// comparison stopped waiting for D1, not the time it started asking.
+func TestComparisonTimeoutNamesWhenItGaveUp(t *testing.T) {
+	var mu sync.Mutex
+	now := viewNow
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := newComparisonServerFor(t, viewCustomer(), clock, func(string) (d1.Result, error) {
+		mu.Lock()
+		now = now.Add(8 * time.Second) // D1 hung for the whole budget
+		mu.Unlock()
+		return d1.Result{}, d1.NewError(d1.ClassTimeout, 0, "corr-hang")
+	})
+	doc, _ := goquery.NewDocumentFromReader(s.do(http.MethodGet, "/customers/C42/comparison", "agent", "HX-Request", "true").Body)
+	out := doc.Find(`[data-testid="comparison-outcome"]`).Text()
+	head := doc.Find(`thead th[data-directory="VISA"]`).Text()
+	for _, text := range []string{out, head} {
+		if !strings.Contains(text, "14:00:08 UTC") || strings.Contains(text, "14:00:00") {
+			t.Errorf("%q does not say it gave up at 14:00:08 UTC", strings.Join(strings.Fields(text), " "))
+		}
+	}
+	if !strings.Contains(out, "corr-hang") || !strings.Contains(out, "did not answer in time") {
+		t.Errorf("outcome %q lacks the class or the correlation id", out)
 	}
 }
 
@@ -224,8 +279,15 @@ func TestComparisonConsumerUnknownToD1(t *testing.T) {
 	doc, _ := goquery.NewDocumentFromReader(s.do(http.MethodGet, "/customers/C42/comparison", "agent", "HX-Request", "true").Body)
 	var states []string
 	doc.Find("thead th[data-state]").Each(func(_ int, th *goquery.Selection) { states = append(states, th.AttrOr("data-state", "")) })
-	if diff := cmp.Diff([]string{"not-enrolled", "not-enrolled"}, states); diff != "" {
+	if diff := cmp.Diff([]string{"not-registered", "not-registered"}, states); diff != "" {
 		t.Errorf("column states (-want +got):\n%s", diff)
+	}
+	out := doc.Find(`[data-testid="comparison-outcome"]`)
+	if out.AttrOr("data-outcome", "") != "not-registered" || out.Find(`[data-testid="outcome-correlation-id"]`).Text() != "corr-404" {
+		t.Errorf("outcome = %q, want not registered at D1 with the correlation id", out.Text())
+	}
+	if got := s.auditor.events[0].Details["directory_states"]; got != "VISA=not-registered,MASTERCARD=not-registered" {
+		t.Errorf("audit directory states = %q", got)
 	}
 }
 

@@ -1,10 +1,9 @@
 package handlers
 
 import (
-	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"ctpdesk/mask"
@@ -37,22 +36,23 @@ type comparisonViewOptions struct {
 // revealer builds the Reveal control of one masked value of a customer's page.
 type revealer func(source, field, masked string) *views.RevealForm
 
-// buildComparisonView shapes a comparison for the screen: masked for the viewer, rows grouped
-// by consumer and card, hostile text made inert and cut to size.
+// buildComparisonView shapes a comparison for the screen: masked for the viewer, worded by
+// the views package, rows grouped by consumer and card, columns without a profile collapsed
+// into one explained cell, hostile text made inert and cut to size.
 func buildComparisonView(c reconcile.Comparison, o comparisonViewOptions) views.ComparisonPage {
 	c = maskComparison(c, o.Unmasked)
 	base := "/customers/" + url.PathEscape(c.CustomerID)
 	p := views.ComparisonPage{
-		CustomerID: c.CustomerID,
-		DiffOnly:   o.DiffOnly,
-		RefreshURL: base + "/comparison/refresh",
-		CSRFToken:  o.CSRFToken,
-		Masked:     !o.Unmasked,
-		Notice:     o.Notice,
-		Summary: views.ComparisonSummary{
-			Directories: c.Summary.Directories, Reached: c.Summary.Reached, Enrolled: c.Summary.Enrolled,
-			Differences: c.Summary.Differences, Equivalents: c.Summary.Equivalents, Risks: c.Summary.Risks,
-		},
+		CustomerID:  c.CustomerID,
+		DiffOnly:    o.DiffOnly,
+		CanFilter:   c.Summary.Checked(),
+		RefreshURL:  base + "/comparison/refresh",
+		CSRFToken:   o.CSRFToken,
+		Notice:      o.Notice,
+		ToggleLabel: views.ToggleLabel(o.DiffOnly),
+	}
+	if !o.Unmasked {
+		p.MaskedNote = views.MaskedNote()
 	}
 	if o.DiffOnly {
 		p.ToggleURL, p.TogglePageURL = base+"/comparison?show=all", base+"?show=all"
@@ -64,20 +64,18 @@ func buildComparisonView(c reconcile.Comparison, o comparisonViewOptions) views.
 	for _, col := range c.Columns {
 		p.Columns = append(p.Columns, columnView(col))
 	}
+	p.Outcome = comparisonOutcome(c)
+	p.Summary = comparisonSummary(c)
 	reveal := o.Reveal
 	if o.Unmasked {
 		reveal = nil
 	}
-	p.Groups, p.HiddenRows = rowGroups(c, o.DiffOnly, reveal)
-	p.Cards = cardLines(c)
-	for _, f := range c.Findings {
-		line := views.FindingLine{Severity: string(f.Severity), Message: cut(cleanText(f.Message), 400), Field: f.Field}
-		if f.Severity == reconcile.SeverityRisk {
-			p.Risks = append(p.Risks, line)
-		} else {
-			p.Findings = append(p.Findings, line)
-		}
-	}
+	// Without a profile anywhere there is nothing to filter: every issuer field is shown beside
+	// the columns' explanations.
+	p.Grid = comparisonGrid(c, p.Columns, o.DiffOnly && p.CanFilter, reveal)
+	p.Cards = cardMatrix(c, p.Columns)
+	p.Risks, p.Findings = findingLines(c)
+	p.RisksTitle, p.FindingsTitle = views.RisksTitle(len(p.Risks)), views.OtherFindingsTitle(len(p.Findings))
 	return p
 }
 
@@ -120,135 +118,170 @@ func mapStrings(vs []string, fn func(string) string) []string {
 	return out
 }
 
+// safeLabel makes a short string from D1 fit for a header or a sentence.
+func safeLabel(s string) string { return cut(cleanText(s), labelRunes) }
+
+// directoryName is a directory's short name, safe to print.
+func directoryName(dir string) string { return views.DirectoryName(safeLabel(dir)) }
+
+// utcClock writes when an unavailable column gave up, as a time of day for the page.
+func utcClock(c reconcile.Column) string {
+	if c.ErrorAt.IsZero() {
+		return ""
+	}
+	return c.ErrorAt.UTC().Format("15:04:05 UTC")
+}
+
 // columnView is the header of one directory column.
 func columnView(col reconcile.Column) views.DirectoryColumn {
+	state := string(col.State)
 	v := views.DirectoryColumn{
-		Directory:     col.Directory,
-		Name:          directoryShortName(col.Directory),
-		State:         string(col.State),
-		Stale:         col.Stale,
-		ErrorClass:    cut(cleanText(col.ErrorClass), labelRunes),
-		CorrelationID: cut(cleanText(col.CorrelationID), 64),
-	}
-	switch col.State {
-	case reconcile.StateProfile:
-		v.StateLabel = "Profile"
-	case reconcile.StateNoCard:
-		v.StateLabel = "Consumer with no card"
-	case reconcile.StateNotEnrolled:
-		v.StateLabel = "Not enrolled"
-	case reconcile.StateUnavailable:
-		v.StateLabel = "Unavailable"
+		Directory:  col.Directory,
+		Name:       directoryName(col.Directory),
+		State:      state,
+		StateLabel: views.ColumnStateLabel(state),
+		Stale:      col.Stale,
+		Collapsed:  !col.State.HasProfile(),
+		Explain:    views.ColumnExplain(state, safeLabel(col.Directory)),
 	}
 	if col.Stale {
-		v.AgeText = ageText(time.Duration(col.AgeSeconds) * time.Second)
+		v.StaleText = views.StaleText(col.AgeSeconds)
 	}
-	if !col.ErrorAt.IsZero() {
-		v.ErrorTime = col.ErrorAt.UTC().Format("15:04:05 UTC")
+	if col.State == reconcile.StateUnavailable {
+		v.Detail = views.ColumnErrorDetail(safeLabel(col.ErrorClass), utcClock(col))
 	}
-	if !col.FetchedAt.IsZero() {
-		v.FetchedTime = col.FetchedAt.UTC().Format("15:04:05 UTC")
+	if col.State == reconcile.StateUnavailable || col.State == reconcile.StateNotRegistered || col.Stale {
+		v.CorrelationID = cut(cleanText(col.CorrelationID), 64)
 	}
 	return v
 }
 
-// directoryShortName is a directory's name in a column header.
-func directoryShortName(dir string) string {
-	switch dir {
-	case "VISA":
-		return "Visa"
-	case "MASTERCARD":
-		return "Mastercard"
+// comparisonOutcome is what the page says first when directories could not be checked or D1
+// does not know the consumer; nil when every directory answered.
+func comparisonOutcome(c reconcile.Comparison) *views.ComparisonOutcome {
+	var down []string
+	var first reconcile.Column
+	registered := true
+	for _, col := range c.Columns {
+		switch col.State {
+		case reconcile.StateUnavailable:
+			if len(down) == 0 {
+				first = col
+			}
+			down = append(down, safeLabel(col.Directory))
+		case reconcile.StateNotRegistered:
+			registered, first = false, col
+		}
 	}
-	return cut(cleanText(dir), labelRunes)
-}
-
-// ageText writes how old stale data is.
-func ageText(d time.Duration) string {
 	switch {
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%d seconds old", max(int(d/time.Second), 0))
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%d minutes old", int(d/time.Minute))
+	case len(down) > 0:
+		o := views.UnavailableOutcome(down, safeLabel(first.ErrorClass), utcClock(first), cut(cleanText(first.CorrelationID), 64), c.Summary.Checked())
+		return &o
+	case !registered:
+		o := views.NotRegisteredOutcome(cut(cleanText(c.ConsumerID), 64), cut(cleanText(first.CorrelationID), 64))
+		return &o
 	}
-	return fmt.Sprintf("%d hours old", int(d/time.Hour))
+	return nil
 }
 
-// rowGroups groups the rows under the consumer and one heading per card, leaving out rows that
-// agree everywhere when only differences are wanted. It returns how many rows it left out.
-// reveal, when set, gives masked contact values their Reveal control.
-func rowGroups(c reconcile.Comparison, diffOnly bool, reveal revealer) ([]views.RowGroup, int) {
+// comparisonSummary is the line of counts: shown only when a directory was compared, with
+// notes on the directories that hold nothing and on an answer from the cache.
+func comparisonSummary(c reconcile.Comparison) views.ComparisonSummary {
+	s := views.ComparisonSummary{
+		Counted:     c.Summary.Checked(),
+		Differences: c.Summary.Differences,
+		Equivalents: c.Summary.Equivalents,
+		Risks:       c.Summary.Risks,
+	}
+	s.DifferencesText, s.EquivalentsText, s.RisksText = views.Counts(s.Differences, s.Equivalents, s.Risks)
+	var compared, notEnrolled []string
+	stale := -1
+	for i, col := range c.Columns {
+		switch {
+		case col.State.HasProfile():
+			compared = append(compared, safeLabel(col.Directory))
+		case col.State == reconcile.StateNotEnrolled:
+			notEnrolled = append(notEnrolled, safeLabel(col.Directory))
+		}
+		if col.Stale && stale < 0 {
+			stale = i
+		}
+	}
+	s.Scope = views.SummaryScope(compared)
+	if len(notEnrolled) > 0 {
+		s.Notes = append(s.Notes, views.NotEnrolledNote(notEnrolled, len(compared) > 0))
+	}
+	if stale >= 0 {
+		col := c.Columns[stale]
+		s.Notes = append(s.Notes, views.StaleNote(col.AgeSeconds, cut(cleanText(col.CorrelationID), 64)))
+	}
+	return s
+}
+
+// comparisonGrid groups the rows under the consumer and one heading per card, leaving out rows
+// that agree everywhere when only differences are wanted, and collapses every column without a
+// profile into one explained cell per group. reveal, when set, gives masked contact values
+// their Reveal control.
+func comparisonGrid(c reconcile.Comparison, cols []views.DirectoryColumn, diffOnly bool, reveal revealer) views.ComparisonGrid {
+	g := views.ComparisonGrid{Caption: views.GridCaption()}
 	titles := map[string]string{}
 	for _, card := range c.Cards {
-		titles[card.Key] = cardTitle(card)
+		titles[card.Key] = views.CardTitle(cut(cleanText(card.Last4), 4), safeLabel(card.Scheme), safeLabel(card.IssuerStatus))
 	}
-	var groups []views.RowGroup
 	index := map[string]int{}
 	hidden := 0
-	enrolled := enrolledDirectories(c.Columns)
 	for _, r := range c.Rows {
-		if diffOnly && !differsWhereEnrolled(r, enrolled) {
+		if diffOnly && !r.Different() {
 			hidden++
 			continue
 		}
 		gi, ok := index[r.CardKey]
 		if !ok {
-			g := views.RowGroup{ID: "consumer", Title: "Consumer"}
+			group := views.RowGroup{ID: "consumer", Title: views.ConsumerGroupTitle()}
 			if r.CardKey != "" {
-				g = views.RowGroup{ID: "card:" + r.CardKey, Title: titles[r.CardKey]}
+				group = views.RowGroup{ID: "card:" + r.CardKey, Title: titles[r.CardKey]}
 			}
-			groups = append(groups, g)
-			gi = len(groups) - 1
+			g.Groups = append(g.Groups, group)
+			gi = len(g.Groups) - 1
 			index[r.CardKey] = gi
 		}
-		row := fieldRow(r, reveal)
-		row.Different = differsWhereEnrolled(r, enrolled)
-		groups[gi].Rows = append(groups[gi].Rows, row)
+		g.Groups[gi].Rows = append(g.Groups[gi].Rows, fieldRow(r, cols, reveal))
 	}
-	return groups, hidden
-}
-
-// enrolledDirectories lists the directories whose column is anything but "not enrolled".
-func enrolledDirectories(cols []reconcile.Column) map[string]bool {
-	out := make(map[string]bool, len(cols))
-	for _, col := range cols {
-		if col.State != reconcile.StateNotEnrolled {
-			out[col.Directory] = true
+	for gi := range g.Groups {
+		collapseColumns(g.Groups[gi].Rows, cols)
+	}
+	if diffOnly {
+		g.HiddenNote = views.HiddenRowsNote(hidden)
+		if len(g.Groups) == 0 {
+			g.EmptyText = views.NothingDiffersText()
 		}
 	}
-	return out
+	return g
 }
 
-// differsWhereEnrolled says whether a row differs in a directory that holds something for the
-// customer. A directory the customer is not enrolled in says so in its column header; counting
-// each of its empty fields as a difference would bury the real ones under rows of "missing".
-func differsWhereEnrolled(r reconcile.Row, enrolled map[string]bool) bool {
-	for _, cell := range r.Cells {
-		if enrolled[cell.Directory] && cell.Verdict.IsDifference() {
-			return true
+// collapseColumns turns the cells of every column without a profile into one cell spanning the
+// group's rows, which says why the column has nothing to compare.
+func collapseColumns(rows []views.FieldRow, cols []views.DirectoryColumn) {
+	for ci, col := range cols {
+		if !col.Collapsed {
+			continue
+		}
+		for ri := range rows {
+			cell := views.FieldCell{Directory: col.Directory, State: col.State, Covered: ri > 0}
+			if ri == 0 {
+				cell.RowSpan, cell.Explain = len(rows), col.Explain
+			}
+			rows[ri].Cells[ci] = cell
 		}
 	}
-	return false
-}
-
-// cardTitle heads a card's rows: its last 4, scheme and issuer status.
-func cardTitle(card reconcile.CardRow) string {
-	t := "Card •••• " + cut(cleanText(card.Last4), 4)
-	if card.Scheme != "" {
-		t += " · " + directoryShortName(card.Scheme)
-	}
-	if !card.AtIssuer {
-		return t + " · not held by the issuer"
-	}
-	return t + " · " + card.IssuerStatus + " at the issuer"
 }
 
 // fieldRow is one row of the grid.
-func fieldRow(r reconcile.Row, reveal revealer) views.FieldRow {
+func fieldRow(r reconcile.Row, cols []views.DirectoryColumn, reveal revealer) views.FieldRow {
 	masked := r.Kind == reconcile.FieldEmail || r.Kind == reconcile.FieldPhone
 	row := views.FieldRow{
 		Field:     r.Field,
-		Label:     reconcile.FieldLabel(r.Kind),
+		Label:     views.FieldLabel(r.Kind),
 		Issuer:    valueView(r.Issuer, masked),
 		Different: r.Different(),
 	}
@@ -260,21 +293,31 @@ func fieldRow(r reconcile.Row, reveal revealer) views.FieldRow {
 		field = "phone"
 	}
 	row.Issuer.Reveal = revealControl(reveal, revealIssuer, field, row.Issuer)
-	for _, c := range r.Cells {
-		icon, label := verdictText(c.Verdict, c.Reason)
-		row.Cells = append(row.Cells, views.FieldCell{
-			Directory:    c.Directory,
-			Verdict:      string(c.Verdict),
-			VerdictLabel: label,
-			Icon:         icon,
-			Value:        valueView(c.Values, masked),
-		})
-		cell := &row.Cells[len(row.Cells)-1]
-		if c.Verdict != reconcile.Unavailable && c.Verdict != reconcile.NotApplicable {
+	for i, c := range r.Cells {
+		cell := views.FieldCell{Directory: c.Directory, Value: valueView(c.Values, masked)}
+		if c.State != "" {
+			cell.State = string(c.State)
+			cell.Icon, cell.Label = views.CellStateText(cell.State)
+		} else {
+			cell.Verdict = string(c.Verdict)
+			cell.Icon, cell.Label = views.VerdictText(cell.Verdict, string(c.Reason))
+			cell.Detail = views.DiffersInText(partStrings(c.DiffersIn))
+		}
+		if i < len(cols) && !cols[i].Collapsed && c.Verdict != reconcile.Unavailable {
 			cell.Value.Reveal = revealControl(reveal, c.Directory, field, cell.Value)
 		}
+		row.Cells = append(row.Cells, cell)
 	}
 	return row
+}
+
+// partStrings lists parts as strings, for the views package.
+func partStrings(ps []reconcile.Part) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
 }
 
 // revealControl is the Reveal control of one masked cell, or nil when the viewer may not
@@ -291,48 +334,9 @@ func revealControl(reveal revealer, source, field string, v views.Value) *views.
 	return reveal(source, field, strings.Join(texts, ", "))
 }
 
-// verdictText is a verdict's icon and words; the colour comes from CSS, so no verdict is told
-// by colour alone.
-func verdictText(v reconcile.Verdict, r reconcile.Reason) (icon, label string) {
-	switch v {
-	case reconcile.Match:
-		return "✓", "Match"
-	case reconcile.Equivalent:
-		return "≈", "Equivalent (" + reasonLabel(r) + ")"
-	case reconcile.Differs:
-		return "≠", "Differs"
-	case reconcile.MissingInDirectory:
-		return "∅", "Missing in directory"
-	case reconcile.MissingAtIssuer:
-		return "+", "Missing at issuer"
-	case reconcile.Unavailable:
-		return "⚠", "Unavailable"
-	case reconcile.NotApplicable:
-		return "–", "Not applicable"
-	}
-	return "?", string(v)
-}
-
-// reasonLabel is an equivalence reason in a few words.
-func reasonLabel(r reconcile.Reason) string {
-	switch r {
-	case reconcile.ReasonDiacritics:
-		return "accents"
-	case reconcile.ReasonCountryCode:
-		return "country code"
-	case reconcile.ReasonLanguageFormat:
-		return "language format"
-	case reconcile.ReasonPostalFormat:
-		return "postal format"
-	case reconcile.ReasonNone:
-		return "format"
-	}
-	return string(r)
-}
-
 // valueView makes a cell's values safe and short enough to print.
 func valueView(vs []string, masked bool) views.Value {
-	v := views.Value{Masked: masked}
+	v := views.Value{Masked: masked, EmptyText: views.NoValueText()}
 	for _, s := range vs {
 		clean := cleanText(s)
 		item := views.ValueItem{Text: clean}
@@ -340,7 +344,7 @@ func valueView(vs []string, masked bool) views.Value {
 			item.Text = cut(clean, shortRunes)
 			item.Full = cut(clean, fullRunes)
 			if n := utf8.RuneCountInString(clean) - fullRunes; n > 0 {
-				item.Full += fmt.Sprintf("… (%d more characters)", n)
+				item.Full += views.CutValueText(n)
 			}
 			item.Truncated = true
 		}
@@ -349,71 +353,144 @@ func valueView(vs []string, masked bool) views.Value {
 	return v
 }
 
-// cardLines is the card matrix.
-func cardLines(c reconcile.Comparison) []views.CardLine {
+// cardMatrix is the card matrix: every card at the issuer or in a directory, what each
+// directory holds of it, and each card held on one side only marked as one difference.
+func cardMatrix(c reconcile.Comparison, cols []views.DirectoryColumn) views.CardMatrix {
+	m := views.CardMatrix{Caption: views.CardsCaption(), Columns: cols}
 	risky := map[string]bool{}
 	for _, f := range c.Findings {
 		if f.Severity == reconcile.SeverityRisk && f.CardKey != "" {
 			risky[f.CardKey] = true
 		}
 	}
-	lines := make([]views.CardLine, 0, len(c.Cards))
-	for _, card := range c.Cards {
+	for li, card := range c.Cards {
 		l := views.CardLine{
-			Key:      card.Key,
-			Label:    "•••• " + cut(cleanText(card.Last4), 4),
-			Scheme:   directoryShortName(card.Scheme),
-			AtIssuer: card.AtIssuer,
-			Risk:     risky[card.Key],
-			Issuer:   "Not held by the issuer",
+			Key:    card.Key,
+			Label:  "•••• " + cut(cleanText(card.Last4), 4),
+			Scheme: directoryName(card.Scheme),
+			Risk:   risky[card.Key],
+			Issuer: views.CardIssuerText(card.AtIssuer, safeLabel(card.IssuerStatus), card.IssuerExpiry),
 		}
-		if card.AtIssuer {
-			l.Issuer = statusWord(card.IssuerStatus) + expiryText(card.IssuerExpiry)
+		for ci, d := range card.Directories {
+			p := cardPresence(card, d)
+			if ci < len(cols) && cols[ci].Collapsed {
+				presence := "no-profile"
+				if cols[ci].State == string(reconcile.StateUnavailable) {
+					presence = "unavailable"
+				}
+				p = views.CardPresence{Directory: d.Directory, Presence: presence, Covered: li > 0}
+				p.Icon, p.Text = views.CardPresenceText(presence, "", "", "")
+				if li == 0 {
+					p.RowSpan = len(c.Cards)
+				}
+			}
+			l.Difference = l.Difference || p.DifferenceText != ""
+			l.Cells = append(l.Cells, p)
 		}
-		for _, d := range card.Directories {
-			l.Cells = append(l.Cells, cardPresence(d))
-		}
-		lines = append(lines, l)
+		m.Lines = append(m.Lines, l)
 	}
-	return lines
+	return m
 }
 
 // cardPresence is one directory's cell of the card matrix.
-func cardPresence(d reconcile.CardCell) views.CardPresence {
+func cardPresence(card reconcile.CardRow, d reconcile.CardCell) views.CardPresence {
 	p := views.CardPresence{Directory: d.Directory}
 	switch {
 	case !d.Available:
-		p.Presence, p.Text = "unavailable", "Unavailable"
+		p.Presence = "unavailable"
 	case d.Present:
 		p.Presence = "present"
-		p.Text = "Enrolled"
-		if d.Status != "" {
-			p.Text += " · " + cut(cleanText(d.Status), labelRunes)
-		}
-		p.Text += expiryText(cut(cleanText(d.Expiry), 8))
 	case d.Relevant:
-		p.Presence, p.Text = "absent", "Not enrolled"
+		p.Presence = "absent"
 	default:
-		p.Presence, p.Text = "not-applicable", "Not applicable"
+		p.Presence = "not-applicable"
+	}
+	issuerStatus := ""
+	if card.AtIssuer {
+		issuerStatus = safeLabel(card.IssuerStatus)
+	}
+	p.Icon, p.Text = views.CardPresenceText(p.Presence, safeLabel(d.Status), cut(cleanText(d.Expiry), 8), issuerStatus)
+	p.DifferenceText = views.CardDifferenceText(d.Difference)
+	if len(d.Fields) > 0 {
+		p.FieldsTitle = views.CardFieldsTitle(safeLabel(d.Directory))
+		for _, f := range d.Fields {
+			texts := make([]string, len(f.Values))
+			for i, v := range f.Values {
+				texts[i] = cut(cleanText(v), shortRunes)
+			}
+			p.Fields = append(p.Fields, views.LabeledValue{Label: views.FieldLabel(f.Kind), Value: strings.Join(texts, ", ")})
+		}
 	}
 	return p
 }
 
-// statusWord capitalises an issuer card status for the matrix.
-func statusWord(s string) string {
-	if s == "" {
-		return "Unknown status"
+// findingLines words the findings: risks with their next step and a case summary, then the
+// others.
+func findingLines(c reconcile.Comparison) (risks, others []views.FindingLine) {
+	corr := map[string]string{}
+	for _, col := range c.Columns {
+		corr[col.Directory] = cut(cleanText(col.CorrelationID), 64)
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	for _, f := range c.Findings {
+		dir := safeLabel(f.Directory)
+		facts := views.FindingFacts{
+			Kind: f.Kind, Directory: dir, FieldKind: f.FieldKind, CardField: f.CardKey != "" && f.FieldKind != "",
+			Last4: cut(cleanText(f.Last4), 4), IssuerStatus: safeLabel(f.IssuerStatus), Reason: string(f.Reason),
+			DiffersIn: partStrings(f.DiffersIn),
+		}
+		line := views.FindingLine{
+			Severity:      string(f.Severity),
+			SeverityLabel: views.SeverityLabel(string(f.Severity)),
+			Message:       views.FindingSentence(facts),
+			Field:         f.Field,
+		}
+		if f.Severity != reconcile.SeverityRisk {
+			others = append(others, line)
+			continue
+		}
+		line.NextStep = views.NextStep(f.Kind, dir)
+		line.CaseID = "case-" + strconv.Itoa(len(risks)+1)
+		line.CaseTitle = views.CaseSummaryTitle()
+		line.CopyLabel, line.CopiedLabel = views.CopyCaseLabel()
+		line.CaseText = views.CaseSummary(views.CaseFacts{
+			CustomerID: cut(cleanText(c.CustomerID), 64), ConsumerID: cut(cleanText(c.ConsumerID), 64),
+			Directory: dir, CardKey: cut(cleanText(f.CardKey), 64), Last4: facts.Last4,
+			Kind: f.Kind, Severity: string(f.Severity), Finding: line.Message, NextStep: line.NextStep,
+			CorrelationID: corr[f.Directory],
+		})
+		risks = append(risks, line)
+	}
+	return risks, others
 }
 
-// expiryText writes an MMYY expiry as " · expires MM/YY"; other forms are shown as sent.
-func expiryText(mmyy string) string {
-	switch {
-	case mmyy == "":
-		return ""
-	case len(mmyy) == 4:
-		return " · expires " + mmyy[:2] + "/" + mmyy[2:]
+// comparisonFindingJSON is a finding in the JSON twin: reconcile's kinds and keys, and the
+// same sentence and next step the page shows.
+type comparisonFindingJSON struct {
+	reconcile.Finding
+	Message  string `json:"message"`
+	NextStep string `json:"nextStep,omitempty"`
+}
+
+// comparisonJSONView is the JSON twin of the comparison: reconcile's comparison with its
+// findings worded. Cells carry a verdict or a state, never both, as on the page.
+type comparisonJSONView struct {
+	reconcile.Comparison
+	Findings []comparisonFindingJSON `json:"findings"`
+}
+
+// comparisonJSON words the findings of an (already masked) comparison for the JSON twin.
+func comparisonJSON(c reconcile.Comparison) comparisonJSONView {
+	v := comparisonJSONView{Comparison: c, Findings: make([]comparisonFindingJSON, 0, len(c.Findings))}
+	risks, others := findingLines(c)
+	ri, oi := 0, 0
+	for _, f := range c.Findings {
+		var line views.FindingLine
+		if f.Severity == reconcile.SeverityRisk {
+			line, ri = risks[ri], ri+1
+		} else {
+			line, oi = others[oi], oi+1
+		}
+		v.Findings = append(v.Findings, comparisonFindingJSON{Finding: f, Message: line.Message, NextStep: line.NextStep})
 	}
-	return " · expires " + mmyy
+	return v
 }

@@ -148,6 +148,13 @@ func New(d Deps) (*Handler, error) {
 // base builds the part of every page's view model that does not depend on the page.
 func (h *Handler) base(c echo.Context, title string) views.Base {
 	u, csrf := h.user(c)
+	if u != nil {
+		// The display name comes from the identity provider: a direction override in it must
+		// not turn the header around.
+		shown := *u
+		shown.Name = cleanText(shown.Name)
+		u = &shown
+	}
 	return views.Base{
 		Title:     title,
 		User:      u,

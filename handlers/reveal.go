@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -49,6 +50,9 @@ var placePattern = regexp.MustCompile(`^[a-z0-9-]{1,20}$`)
 
 // maxEcho bounds a refused reference shown back in the form.
 const maxEcho = 40
+
+// maxRevealPeers bounds the other places on a page one reveal fills in.
+const maxRevealPeers = 16
 
 // errRevealSourceUnknown is returned when the directory asked for has no profile to reveal.
 var errRevealSourceUnknown = userError(http.StatusNotFound, "Not found", "This directory holds no profile for the customer.")
@@ -139,8 +143,9 @@ func RevealForm(c echo.Context, place, customerID, source, field, masked string)
 		place = "page"
 	}
 	return views.RevealForm{
-		ID:           "reveal-" + place + "-" + strings.ToLower(source) + "-" + field,
+		ID:           revealID(place, source, field),
 		Place:        place,
+		Peer:         place + ":" + source,
 		PostURL:      "/customers/" + customerID + "/reveal",
 		CSRFToken:    auth.CSRFTokenFrom(c.Request().Context()),
 		Field:        field,
@@ -151,6 +156,42 @@ func RevealForm(c echo.Context, place, customerID, source, field, masked string)
 		Reasons:      revealReasonOptions(""),
 		MaxReference: audit.MaxRevealReference,
 	}
+}
+
+// revealID is the element id of the Reveal control of one field from one source at one place.
+func revealID(place, source, field string) string {
+	return "reveal-" + place + "-" + strings.ToLower(source) + "-" + field
+}
+
+// revealPeer is a place on the page that shows the field being revealed, and its source.
+type revealPeer struct{ place, source string }
+
+// revealPeers reads the other Reveal controls of the same field that the page sent along
+// ("peer" values "place:source"), so that one reveal with one reason shows the field
+// everywhere on the page. The control that was used comes first; malformed, repeated and
+// excess values are dropped.
+func revealPeers(c echo.Context, in revealInput) []revealPeer {
+	own := revealPeer{in.Place, in.Source}
+	if !placePattern.MatchString(own.place) {
+		own.place = "page"
+	}
+	peers := []revealPeer{own}
+	form, err := c.FormParams()
+	if err != nil {
+		return peers
+	}
+	for _, raw := range form["peer"] {
+		place, source, ok := strings.Cut(raw, ":")
+		p := revealPeer{place, source}
+		if !ok || !placePattern.MatchString(place) || (source != revealIssuer && !directoryPattern.MatchString(source)) || slices.Contains(peers, p) {
+			continue
+		}
+		if len(peers) > maxRevealPeers {
+			break
+		}
+		peers = append(peers, p)
+	}
+	return peers
 }
 
 func sourceLabel(source string) string {
@@ -172,26 +213,45 @@ func (h *Handler) Reveal(c echo.Context) error {
 		return h.revealRefused(c, in, problem)
 	}
 	ctx := c.Request().Context()
-	values, err := h.revealValues(ctx, in, requestID(c))
+	peers := revealPeers(c, in)
+	values, err := h.revealValues(ctx, in.CustomerID, in.Field, peers, requestID(c))
 	if err != nil {
 		return err
 	}
-	details := map[string]string{"field": in.Field, "source": in.Source, audit.DetailReason: in.Reason}
+	var sources []string
+	for _, p := range peers {
+		if _, ok := values[p.source]; ok && !slices.Contains(sources, p.source) {
+			sources = append(sources, p.source)
+		}
+	}
+	details := map[string]string{"field": in.Field, "source": in.Source, audit.DetailReason: in.Reason, "sources": strings.Join(sources, ",")}
 	if in.Reference != "" {
 		details[audit.DetailReference] = in.Reference
 	}
 	if err := h.record(c, audit.ActionReveal, audit.Success, in.CustomerID, details); err != nil {
 		return err
 	}
-	v := views.RevealedValue{
-		CustomerID: in.CustomerID, Field: in.Field, Source: in.Source, Values: values,
-		FieldLabel: revealFields[in.Field], SourceLabel: sourceLabel(in.Source), BackURL: "/customers/" + in.CustomerID,
+	revealed := func(p revealPeer) views.RevealedValue {
+		return views.RevealedValue{
+			ID: revealID(p.place, p.source, in.Field), CustomerID: in.CustomerID, Field: in.Field, Source: p.source,
+			Values: values[p.source], FieldLabel: revealFields[in.Field], SourceLabel: sourceLabel(p.source),
+			BackURL: "/customers/" + in.CustomerID,
+		}
 	}
+	v := revealed(peers[0])
 	switch {
 	case wantsJSON(c):
 		return c.JSON(http.StatusOK, v)
 	case isHTMX(c):
-		return render(c, http.StatusOK, views.Revealed(v))
+		// The control used is replaced in place; every other control of the field on the page
+		// is replaced out of band, so the one reason covers the field wherever it is shown.
+		var elsewhere []views.RevealedValue
+		for _, p := range peers[1:] {
+			if _, ok := values[p.source]; ok {
+				elsewhere = append(elsewhere, revealed(p))
+			}
+		}
+		return render(c, http.StatusOK, views.RevealedEverywhere(v, elsewhere))
 	}
 	return render(c, http.StatusOK, views.RevealPage(h.base(c, "Revealed value"), v))
 }
@@ -215,35 +275,63 @@ func (h *Handler) revealRefused(c echo.Context, in revealInput, problem revealPr
 	return render(c, http.StatusUnprocessableEntity, views.RevealControl(f))
 }
 
-// revealValues looks the whole value up where the page showed it masked: the issuer record,
-// or one directory's profile (from the comparison's short cache).
-func (h *Handler) revealValues(ctx context.Context, in revealInput, reqID string) ([]string, error) {
-	cust, err := h.customers.Get(ctx, in.CustomerID)
+// revealValues looks the whole value up in every source the page showed it masked: the issuer
+// record, or a directory's profile (from the comparison's short cache), keyed by source. The
+// first peer is the control that was used: if its source has nothing to reveal, that is the
+// error; another peer's source that fails is left out.
+func (h *Handler) revealValues(ctx context.Context, customerID, field string, peers []revealPeer, reqID string) (map[string][]string, error) {
+	cust, err := h.customers.Get(ctx, customerID)
 	if err != nil {
 		return nil, err
 	}
-	if in.Source == revealIssuer {
-		v := cust.Email
-		if in.Field == "phone" {
-			v = cust.Phone
+	out := map[string][]string{}
+	var res d1.Result
+	var resErr error
+	asked := false
+	for i, p := range peers {
+		if _, done := out[p.source]; done {
+			continue
 		}
-		if v == "" {
-			return nil, nil
+		if p.source == revealIssuer {
+			v := cust.Email
+			if field == "phone" {
+				v = cust.Phone
+			}
+			out[p.source] = nil
+			if v != "" {
+				out[p.source] = []string{v}
+			}
+			continue
 		}
-		return []string{v}, nil
+		if !asked {
+			res, resErr = h.profiles.GetProfiles(ctx, cust.ConsumerID, d1.FetchOptions{RequestID: reqID})
+			asked = true
+		}
+		vals, err := directoryValues(res, resErr, p.source, field)
+		if err != nil {
+			if i == 0 {
+				return nil, err
+			}
+			continue
+		}
+		out[p.source] = vals
 	}
-	res, err := h.profiles.GetProfiles(ctx, cust.ConsumerID, d1.FetchOptions{RequestID: reqID})
-	if errors.Is(err, d1.ErrNotFound) {
+	return out, nil
+}
+
+// directoryValues is one directory's email addresses or phone numbers from D1's answer.
+func directoryValues(res d1.Result, err error, source, field string) ([]string, error) {
+	switch {
+	case errors.Is(err, d1.ErrNotFound):
 		return nil, errRevealSourceUnknown
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
 	}
 	for _, p := range res.Profiles {
-		if p.Directory != in.Source {
+		if p.Directory != source {
 			continue
 		}
-		if in.Field == "email" {
+		if field == "email" {
 			return append([]string(nil), p.Consumer.Emails...), nil
 		}
 		var out []string

@@ -14,6 +14,7 @@ import (
 	"ctpdesk/issuerdb"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
 	"github.com/labstack/echo/v4"
 )
 
@@ -61,11 +62,50 @@ func TestRevealIssuerPhone(t *testing.T) {
 	if len(evs) != 1 {
 		t.Fatalf("%d reveal events, want 1", len(evs))
 	}
-	want := map[string]string{"field": "phone", "source": "issuer", "reason": "customer_verified"}
+	want := map[string]string{"field": "phone", "source": "issuer", "reason": "customer_verified", "sources": "issuer"}
 	e := evs[0]
-	if e.CustomerID != f.customer || e.Actor.Subject != "sub-agent" || e.Outcome != audit.Success || len(e.Details) != 3 ||
-		e.Details["field"] != want["field"] || e.Details["source"] != want["source"] || e.Details["reason"] != want["reason"] {
+	if e.CustomerID != f.customer || e.Actor.Subject != "sub-agent" || e.Outcome != audit.Success || len(e.Details) != 4 ||
+		e.Details["field"] != want["field"] || e.Details["source"] != want["source"] || e.Details["reason"] != want["reason"] ||
+		e.Details["sources"] != want["sources"] {
 		t.Fatalf("reveal event = %+v", e)
+	}
+}
+
+// TestRevealOneReasonEverywhere checks that one reveal, with one reason, shows the field in
+// every place of the page that showed it masked: the control used is answered in place and the
+// others out of band, and the one audit event names every source revealed.
+func TestRevealOneReasonEverywhere(t *testing.T) {
+	profiles := revealProfiles(func(context.Context, string, d1.FetchOptions) (d1.Result, error) {
+		return d1.Result{Profiles: []d1.Profile{{Directory: "VISA", Consumer: d1.Consumer{Emails: []string{"v.one@example.test"}}}}}, nil
+	})
+	f := newTrailFixture(t, func(d *Deps) { d.Profiles = profiles })
+	cust := mustCustomer(t, f)
+	form := revealForm("email", "issuer", "customer_verified", "")
+	form.Set("place", "record")
+	// The page's controls: the one used, the issuer and Visa cells of the comparison, a
+	// directory without a profile, and values that are not controls at all.
+	form["peer"] = []string{"record:issuer", "comparison:issuer", "comparison:VISA", "comparison:MASTERCARD", `x"><y:issuer`, "comparison:<b>", "nocolon"}
+	w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form, "HX-Request", "true")
+	if w.Code != http.StatusOK {
+		t.Fatalf("reveal: %d %s", w.Code, w.Body)
+	}
+	doc := mustDoc(t, w)
+	type place struct{ ID, OOB, Value string }
+	var got []place
+	doc.Find(`[data-testid="revealed"]`).Each(func(_ int, s *goquery.Selection) {
+		got = append(got, place{s.AttrOr("id", ""), s.AttrOr("hx-swap-oob", ""), s.Find(`[data-testid="revealed-value"]`).Text()})
+	})
+	want := []place{
+		{"reveal-record-issuer-email", "", cust.Email},
+		{"reveal-comparison-issuer-email", "outerHTML", cust.Email},
+		{"reveal-comparison-visa-email", "outerHTML", "v.one@example.test"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("revealed places (-want +got):\n%s", diff)
+	}
+	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	if len(evs) != 1 || evs[0].Details["sources"] != "issuer,VISA" || evs[0].Details["source"] != "issuer" {
+		t.Fatalf("reveal events = %+v, want one naming the sources issuer and VISA", evs)
 	}
 }
 
@@ -116,9 +156,9 @@ func TestRevealReasonNeedsItsReference(t *testing.T) {
 		got = append(got, audit.FormatDetails(e.Details))
 	}
 	want := []string{
-		"field=email reason=fraud_case reference=FRD-20417 source=issuer",
-		"field=email reason=complaint reference=CS-4711 source=issuer",
-		"field=email reason=other reference=OPS-88 source=issuer",
+		"field=email reason=fraud_case reference=FRD-20417 source=issuer sources=issuer",
+		"field=email reason=complaint reference=CS-4711 source=issuer sources=issuer",
+		"field=email reason=other reference=OPS-88 source=issuer sources=issuer",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("reveal details:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -186,7 +226,7 @@ func TestRevealRefusesHostileReasons(t *testing.T) {
 		t.Fatalf("a verified call with a stray reason_text: %d", w.Code)
 	}
 	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
-	if len(evs) != 1 || audit.FormatDetails(evs[0].Details) != "field=email reason=customer_verified source=issuer" {
+	if len(evs) != 1 || audit.FormatDetails(evs[0].Details) != "field=email reason=customer_verified source=issuer sources=issuer" {
 		t.Fatalf("reveal events after the hostile forms: %+v", evs)
 	}
 }

@@ -39,7 +39,9 @@ type matchedCard struct {
 }
 
 // compareCards joins directory cards to issuer cards (by card id, then by last 4 and expiry),
-// builds the card matrix and one row per card field.
+// builds the card matrix, and compares field by field the cards both the issuer and at least
+// one directory hold. A card held on one side only is one line of the matrix and one
+// difference: comparing the fields of a card that is not there would only repeat it.
 func compareCards(rec issuerdb.Customer, cols []Column, profiles map[string]d1.Profile) ([]CardRow, []Row) {
 	entries := make([]*cardEntry, 0, len(rec.Cards))
 	byID := map[string]*cardEntry{}
@@ -67,7 +69,9 @@ func compareCards(rec issuerdb.Customer, cols []Column, profiles map[string]d1.P
 	var rows []Row
 	for _, e := range entries {
 		matrix = append(matrix, cardMatrixRow(e, cols))
-		rows = append(rows, cardFieldRows(e, cols)...)
+		if e.issuer != nil && len(e.inDir) > 0 {
+			rows = append(rows, cardFieldRows(e, cols)...)
+		}
 	}
 	return matrix, rows
 }
@@ -164,53 +168,51 @@ func cardMatrixRow(e *cardEntry, cols []Column) CardRow {
 				r.Scheme = col.Directory
 			}
 		}
+		switch {
+		case present && e.issuer == nil:
+			cell.Difference = KindCardUnknownToIssuer
+			for _, kind := range CardFieldKinds() {
+				if vs := nonBlank(one(directoryCardValue(m.card, kind))); len(vs) > 0 {
+					cell.Fields = append(cell.Fields, FieldValue{Kind: kind, Values: vs})
+				}
+			}
+		case !present && e.issuer != nil && hasProfile(col) && strings.TrimSpace(e.issuer.Scheme) == col.Directory &&
+			e.issuer.Status == issuerdb.CardActive:
+			// Only a card the customer can pay with belongs in the directory: a lost, stolen,
+			// blocked, closed or expired card missing there is as it should be.
+			cell.Difference = KindCardNotEnrolled
+		}
 		r.Directories = append(r.Directories, cell)
 	}
 	return r
 }
 
-// cardFieldRows compares every field of one card in every directory it belongs to. A card
-// missing on one side makes every field of it missing on that side: comparing the fields of a
-// card that is not there would only repeat the card matrix.
+// cardFieldRows compares every field of a card the issuer holds, in every directory it
+// belongs to. Where the card is not (another scheme's directory, a directory without it or
+// without a profile) its cells are not applicable: the card matrix says what is missing, once.
 func cardFieldRows(e *cardEntry, cols []Column) []Row {
 	kinds := CardFieldKinds()
 	rows := make([]Row, 0, len(kinds))
 	for _, kind := range kinds {
 		row := Row{Field: CardField(e.key, kind), Kind: kind, CardKey: e.key, Cells: make([]Cell, len(cols))}
-		if e.issuer != nil {
-			row.Issuer = nonBlank(one(issuerCardValue(*e.issuer, kind)))
-		}
+		row.Issuer = nonBlank(one(issuerCardValue(*e.issuer, kind)))
 		for i, col := range cols {
 			cell := Cell{Directory: col.Directory}
 			m, present := e.inDir[col.Directory]
-			if present {
-				cell.Values = nonBlank(one(directoryCardValue(m.card, kind)))
-			}
 			switch {
 			case col.State == StateUnavailable:
 				cell.Verdict = Unavailable
-			case !e.relevant(col.Directory):
-				cell.Verdict = NotApplicable
-			case e.issuer == nil:
-				cell.Verdict = MissingAtIssuer
 			case !present:
-				cell.Verdict = MissingInDirectory
+				cell.State = NotApplicable
 			default:
-				cell.Verdict, cell.Reason = compareValues(first(row.Issuer), first(cell.Values), cardComparer(kind))
+				cell.Values = nonBlank(one(directoryCardValue(m.card, kind)))
+				judge(&cell, row.Issuer, cardComparer(kind), optionalIn(kind, col.Directory))
 			}
 			row.Cells[i] = cell
 		}
 		rows = append(rows, row)
 	}
 	return rows
-}
-
-// first is the first value of a set, or "".
-func first(vs []string) string {
-	if len(vs) == 0 {
-		return ""
-	}
-	return vs[0]
 }
 
 // issuerExpiry writes an issuer card's expiry as MMYY, the form D1 uses.

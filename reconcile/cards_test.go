@@ -28,53 +28,56 @@ func TestCompareCardMatching(t *testing.T) {
 		}},
 		{Key: "crd_foreign", Last4: "0005", Scheme: "MASTERCARD", Directories: []CardCell{
 			{Directory: "VISA", Available: true},
-			{Directory: "MASTERCARD", Relevant: true, Available: true, Present: true, Status: "ACTIVE", Expiry: "0329"},
+			{Directory: "MASTERCARD", Relevant: true, Available: true, Present: true, Status: "ACTIVE", Expiry: "0329",
+				Difference: KindCardUnknownToIssuer,
+				Fields:     []FieldValue{{Kind: "expiry", Values: []string{"0329"}}, {Kind: "status", Values: []string{"ACTIVE"}}}},
 		}},
 	}
 	if diff := cmp.Diff(want, got.Cards); diff != "" {
 		t.Errorf("card matrix (-want +got):\n%s", diff)
 	}
-	if c := mustCell(t, got, "card:crd_foreign:expiry", "MASTERCARD"); c.Verdict != MissingAtIssuer {
-		t.Errorf("foreign card expiry = %s, want missing-at-issuer", c.Verdict)
+	// The foreign card is one line of the matrix and one difference, not one row per field.
+	for _, r := range got.Rows {
+		if r.CardKey == "crd_foreign" {
+			t.Errorf("row %s for a card the issuer does not hold", r.Field)
+		}
 	}
-	if c := mustCell(t, got, "card:crd_foreign:expiry", "VISA"); c.Verdict != NotApplicable {
-		t.Errorf("foreign Mastercard card in Visa = %s, want not-applicable", c.Verdict)
+	if got.Summary.Differences != 1 {
+		t.Errorf("differences = %d, want 1", got.Summary.Differences)
 	}
-	if len(got.Findings) == 0 || got.Findings[0].Message != "Card •••• 0005 is enrolled in Mastercard Click to Pay but unknown to the issuer." {
+	wantRisk := Finding{Severity: SeverityRisk, Kind: KindCardUnknownToIssuer, Directory: "MASTERCARD", CardKey: "crd_foreign", Last4: "0005"}
+	if len(got.Findings) == 0 || !cmp.Equal(got.Findings[0], wantRisk) {
 		t.Errorf("findings = %+v, want the unknown card first", got.Findings)
 	}
 }
 
 func TestCompareCardRisks(t *testing.T) {
 	tests := []struct {
-		status  issuerdb.CardStatus
-		risk    bool
-		message string
+		status issuerdb.CardStatus
+		risk   bool
 	}{
-		{issuerdb.CardStolen, true, "Card •••• 5454 is reported stolen at the issuer but still enrolled in Mastercard Click to Pay."},
-		{issuerdb.CardLost, true, "Card •••• 5454 is reported lost at the issuer but still enrolled in Mastercard Click to Pay."},
-		{issuerdb.CardBlocked, true, "Card •••• 5454 is blocked at the issuer but still enrolled in Mastercard Click to Pay."},
-		{issuerdb.CardClosed, true, "Card •••• 5454 is closed at the issuer but still enrolled in Mastercard Click to Pay."},
-		{issuerdb.CardExpired, false, ""},
-		{issuerdb.CardActive, false, ""},
+		{issuerdb.CardStolen, true},
+		{issuerdb.CardLost, true},
+		{issuerdb.CardBlocked, true},
+		{issuerdb.CardClosed, true},
+		{issuerdb.CardExpired, false},
+		{issuerdb.CardActive, false},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.status), func(t *testing.T) {
 			rec := testCustomer()
 			rec.Cards[1].Status = tc.status
 			got := Compare(rec, mirrorResult(rec), Options{Now: testNow})
-			var risks []string
+			var risks []Finding
 			for _, f := range got.Findings {
 				if f.Severity == SeverityRisk {
-					risks = append(risks, f.Message)
-					if f.CardKey != "crd_mc_1" || f.Kind != KindCardBlockedButEnrolled {
-						t.Errorf("risk %+v not about crd_mc_1", f)
-					}
+					risks = append(risks, f)
 				}
 			}
-			var want []string
+			var want []Finding
 			if tc.risk {
-				want = []string{tc.message}
+				want = []Finding{{Severity: SeverityRisk, Kind: KindCardBlockedButEnrolled, Directory: "MASTERCARD",
+					Field: "card:crd_mc_1:status", FieldKind: "status", CardKey: "crd_mc_1", Last4: "5454", IssuerStatus: string(tc.status)}}
 			}
 			if diff := cmp.Diff(want, risks); diff != "" {
 				t.Errorf("risks (-want +got):\n%s", diff)
@@ -107,23 +110,37 @@ func TestCompareCardAbsent(t *testing.T) {
 	res.Profiles[0].Cards = []d1.Card{{ID: "crd_visa_other", Last4: "1111", Expiry: "0130"}}
 	res.Profiles[0].Cards[0].Expiry = "0130"
 	got := Compare(rec, res, Options{Now: testNow})
-	if c := mustCell(t, got, "card:crd_visa_1:cardholderName", "VISA"); c.Verdict != MissingInDirectory {
-		t.Errorf("absent card = %s, want missing-in-directory", c.Verdict)
+	// No directory holds the issuer's Visa card: no field rows, one line and one difference.
+	for _, r := range got.Rows {
+		if r.CardKey == "crd_visa_1" {
+			t.Errorf("row %s for a card no directory holds", r.Field)
+		}
 	}
-	wantInfo := "Card •••• 4242 is active at the issuer but not enrolled in Visa Click to Pay."
+	if d := got.Cards[0].Directories[0]; d.Difference != KindCardNotEnrolled || d.Present {
+		t.Errorf("Visa cell of the absent card = %+v, want card-not-enrolled", d)
+	}
+	wantWarn := Finding{Severity: SeverityWarn, Kind: KindCardNotEnrolled, Directory: "VISA", CardKey: "crd_visa_1", Last4: "4242", IssuerStatus: "active"}
 	found := false
 	for _, f := range got.Findings {
-		found = found || f.Message == wantInfo && f.Severity == SeverityInfo
+		found = found || cmp.Equal(f, wantWarn)
 	}
 	if !found {
-		t.Errorf("findings %+v lack %q", got.Findings, wantInfo)
+		t.Errorf("findings %+v lack %+v", got.Findings, wantWarn)
 	}
-	// A closed card missing from the directory is how it should be: no finding.
+	// The card Visa holds instead is unknown to the issuer: two card-level differences in all.
+	if got.Summary.Differences != 2 || got.Columns[0].Differences != 2 {
+		t.Errorf("differences = %d (Visa %d), want 2", got.Summary.Differences, got.Columns[0].Differences)
+	}
+	// A closed card missing from the directory is how it should be: no finding, no difference.
 	rec.Cards[0].Status = issuerdb.CardClosed
-	for _, f := range Compare(rec, res, Options{Now: testNow}).Findings {
+	closed := Compare(rec, res, Options{Now: testNow})
+	for _, f := range closed.Findings {
 		if f.CardKey == "crd_visa_1" {
 			t.Errorf("closed, absent card raised %+v", f)
 		}
+	}
+	if closed.Summary.Differences != 1 {
+		t.Errorf("differences with the card closed = %d, want 1 (the unknown card)", closed.Summary.Differences)
 	}
 }
 
@@ -134,17 +151,21 @@ func TestCompareCardFields(t *testing.T) {
 		field   string
 		verdict Verdict
 		reason  Reason
+		state   CellState
 	}{
-		{"expiry renewed at the issuer only", func(c *d1.Card) { c.Expiry = "0825" }, "expiry", Differs, ReasonNone},
-		{"expiry with a slash", func(c *d1.Card) { c.Expiry = "08/28" }, "expiry", Equivalent, ReasonFormat},
-		{"cardholder name lower case", func(c *d1.Card) { c.CardholderName = "Amelia R Hartmann" }, "cardholderName", Equivalent, ReasonCase},
-		{"address line moved", func(c *d1.Card) { c.BillingAddress.Line2, c.BillingAddress.Line1 = c.BillingAddress.Line1, "" }, "billing.line2", MissingAtIssuer, ReasonNone},
-		{"address line moved, line 1", func(c *d1.Card) { c.BillingAddress.Line2, c.BillingAddress.Line1 = c.BillingAddress.Line1, "" }, "billing.line1", MissingInDirectory, ReasonNone},
-		{"city in capitals", func(c *d1.Card) { c.BillingAddress.City = "LONDON" }, "billing.city", Equivalent, ReasonCase},
-		{"region", func(c *d1.Card) { c.BillingAddress.State = "Kent" }, "billing.region", Differs, ReasonNone},
-		{"postal code without space", func(c *d1.Card) { c.BillingAddress.PostalCode = "SW1A2AA" }, "billing.postalCode", Equivalent, ReasonPostalFormat},
-		{"country alpha-3", func(c *d1.Card) { c.BillingAddress.Country = "GBR" }, "billing.country", Equivalent, ReasonCountryCode},
-		{"status suspended", func(c *d1.Card) { c.Status = "SUSPENDED" }, "status", Differs, ReasonNone},
+		{"expiry renewed at the issuer only", func(c *d1.Card) { c.Expiry = "0825" }, "expiry", Differs, ReasonNone, ""},
+		{"expiry with a slash", func(c *d1.Card) { c.Expiry = "08/28" }, "expiry", Equivalent, ReasonFormat, ""},
+		{"cardholder name lower case", func(c *d1.Card) { c.CardholderName = "Amelia R Hartmann" }, "cardholderName", Equivalent, ReasonCase, ""},
+		{"address line moved", func(c *d1.Card) { c.BillingAddress.Line2, c.BillingAddress.Line1 = c.BillingAddress.Line1, "" }, "billing.line2", MissingAtIssuer, ReasonNone, ""},
+		{"address line moved, line 1", func(c *d1.Card) { c.BillingAddress.Line2, c.BillingAddress.Line1 = c.BillingAddress.Line1, "" }, "billing.line1", MissingInDirectory, ReasonNone, ""},
+		{"city in capitals", func(c *d1.Card) { c.BillingAddress.City = "LONDON" }, "billing.city", Equivalent, ReasonCase, ""},
+		{"region", func(c *d1.Card) { c.BillingAddress.State = "Kent" }, "billing.region", Differs, ReasonNone, ""},
+		{"postal code without space", func(c *d1.Card) { c.BillingAddress.PostalCode = "SW1A2AA" }, "billing.postalCode", Equivalent, ReasonPostalFormat, ""},
+		{"country alpha-3", func(c *d1.Card) { c.BillingAddress.Country = "GBR" }, "billing.country", Equivalent, ReasonCountryCode, ""},
+		{"status suspended", func(c *d1.Card) { c.Status = "SUSPENDED" }, "status", Differs, ReasonNone, ""},
+		{"status left out", func(c *d1.Card) { c.Status = "" }, "status", "", ReasonNone, NotProvided},
+		{"region left out", func(c *d1.Card) { c.BillingAddress.State = "" }, "billing.region", "", ReasonNone, NotProvided},
+		{"city left out", func(c *d1.Card) { c.BillingAddress.City = "" }, "billing.city", MissingInDirectory, ReasonNone, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,8 +174,14 @@ func TestCompareCardFields(t *testing.T) {
 			tc.change(&res.Profiles[0].Cards[0])
 			got := Compare(rec, res, Options{Now: testNow})
 			c := mustCell(t, got, CardField("crd_visa_1", tc.field), "VISA")
-			if c.Verdict != tc.verdict || c.Reason != tc.reason {
-				t.Errorf("%s = %s/%q, want %s/%q", tc.field, c.Verdict, c.Reason, tc.verdict, tc.reason)
+			if c.Verdict != tc.verdict || c.Reason != tc.reason || c.State != tc.state {
+				t.Errorf("%s = %q/%q/%q, want %q/%q/%q", tc.field, c.Verdict, c.Reason, c.State, tc.verdict, tc.reason, tc.state)
+			}
+			if tc.state != "" {
+				if len(got.Findings) != 0 {
+					t.Errorf("a field left out raised %+v", got.Findings)
+				}
+				return
 			}
 			found := false
 			for _, f := range got.Findings {

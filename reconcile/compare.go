@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -49,8 +50,20 @@ func Compare(rec issuerdb.Customer, res d1.Result, opts Options) Comparison {
 	return build(rec, cols, profiles)
 }
 
-// CompareUnavailable is the comparison when D1 gave nothing usable: the issuer values stand, and every
-// directory cell says unavailable with the failure's class, time and correlation id.
+// CompareNotRegistered is the comparison when D1 does not know the consumer at all (it
+// answered 404): no directory could be asked, and the issuer values stand alone.
+func CompareNotRegistered(rec issuerdb.Customer, correlationID string, at time.Time, opts Options) Comparison {
+	cols := directoryColumns(rec, nil, opts)
+	for i := range cols {
+		cols[i].State = StateNotRegistered
+		cols[i].FetchedAt = at
+		cols[i].CorrelationID = correlationID
+	}
+	return build(rec, cols, nil)
+}
+
+// CompareUnavailable is the comparison when D1 gave nothing usable: the issuer values stand, and
+// every directory column says unavailable with the failure's class, time and correlation id.
 func CompareUnavailable(rec issuerdb.Customer, f Failure, opts Options) Comparison {
 	cols := directoryColumns(rec, nil, opts)
 	for i := range cols {
@@ -73,8 +86,8 @@ func build(rec issuerdb.Customer, cols []Column, profiles map[string]d1.Profile)
 	cards, cardRows := compareCards(rec, cols, profiles)
 	cmp.Cards = cards
 	cmp.Rows = append(cmp.Rows, cardRows...)
-	cmp.Findings = findings(rec, cmp)
-	cmp.Summary = summarize(cmp)
+	cmp.Findings = findings(cmp)
+	cmp.Summary = summarize(&cmp)
 	return cmp
 }
 
@@ -137,7 +150,17 @@ func directoryColumns(rec issuerdb.Customer, profiles map[string]d1.Profile, opt
 }
 
 // hasProfile reports whether a column holds a consumer profile to compare with.
-func hasProfile(c Column) bool { return c.State == StateProfile || c.State == StateNoCard }
+func hasProfile(c Column) bool { return c.State.HasProfile() }
+
+// fieldSpec is one consumer field: how to read it on both sides and how to compare it.
+type fieldSpec struct {
+	field  string
+	issuer []string
+	dir    func(d1.Consumer) []string
+	cmp    comparer
+	// parts locates a difference inside a contact value; nil for other fields.
+	parts func(issuer, directory string) []Part
+}
 
 // consumerRows compares the person part: names, email, phone and language.
 func consumerRows(rec issuerdb.Customer, cols []Column, profiles map[string]d1.Profile) []Row {
@@ -145,19 +168,13 @@ func consumerRows(rec issuerdb.Customer, cols []Column, profiles map[string]d1.P
 	if region == "" {
 		region = NormalizeCountry(rec.Address.Country)
 	}
-	type spec struct {
-		field  string
-		issuer []string
-		dir    func(d1.Consumer) []string
-		cmp    comparer
-	}
-	specs := []spec{
-		{FieldFirstName, one(rec.FirstName), func(c d1.Consumer) []string { return one(c.FirstName) }, compareText},
-		{FieldMiddleName, one(rec.MiddleName), func(c d1.Consumer) []string { return one(c.MiddleName) }, compareText},
-		{FieldLastName, one(rec.LastName), func(c d1.Consumer) []string { return one(c.LastName) }, compareText},
-		{FieldEmail, one(rec.Email), func(c d1.Consumer) []string { return c.Emails }, compareEmail},
-		{FieldPhone, one(rec.Phone), func(c d1.Consumer) []string { return phoneStrings(c.Phones) }, phoneComparer(region)},
-		{FieldLanguage, one(rec.Language), func(c d1.Consumer) []string { return one(c.Language) }, compareLanguage},
+	specs := []fieldSpec{
+		{field: FieldFirstName, issuer: one(rec.FirstName), dir: func(c d1.Consumer) []string { return one(c.FirstName) }, cmp: compareText},
+		{field: FieldMiddleName, issuer: one(rec.MiddleName), dir: func(c d1.Consumer) []string { return one(c.MiddleName) }, cmp: compareText},
+		{field: FieldLastName, issuer: one(rec.LastName), dir: func(c d1.Consumer) []string { return one(c.LastName) }, cmp: compareText},
+		{field: FieldEmail, issuer: one(rec.Email), dir: func(c d1.Consumer) []string { return c.Emails }, cmp: compareEmail, parts: emailParts},
+		{field: FieldPhone, issuer: one(rec.Phone), dir: func(c d1.Consumer) []string { return phoneStrings(c.Phones) }, cmp: phoneComparer(region), parts: phoneParts(region)},
+		{field: FieldLanguage, issuer: one(rec.Language), dir: func(c d1.Consumer) []string { return one(c.Language) }, cmp: compareLanguage},
 	}
 	rows := make([]Row, 0, len(specs))
 	for _, s := range specs {
@@ -168,10 +185,13 @@ func consumerRows(rec issuerdb.Customer, cols []Column, profiles map[string]d1.P
 			case col.State == StateUnavailable:
 				cell.Verdict = Unavailable
 			case !hasProfile(col):
-				cell.Verdict = absentVerdict(row.Issuer)
+				cell.State = NotApplicable
 			default:
 				cell.Values = nonBlank(s.dir(profiles[col.Directory].Consumer))
-				cell.Verdict, cell.Reason = compareSets(row.Issuer, cell.Values, s.cmp)
+				judge(&cell, row.Issuer, s.cmp, optionalIn(s.field, col.Directory))
+				if cell.Verdict == Differs && s.parts != nil {
+					cell.DiffersIn = setParts(row.Issuer, cell.Values, s.cmp, s.parts)
+				}
 			}
 			row.Cells[i] = cell
 		}
@@ -180,12 +200,30 @@ func consumerRows(rec issuerdb.Customer, cols []Column, profiles map[string]d1.P
 	return rows
 }
 
-// absentVerdict is the verdict for a field of a directory that holds nothing for the customer.
-func absentVerdict(issuer []string) Verdict {
-	if len(issuer) == 0 {
-		return Match
+// optionalIn reports whether a directory may leave a field out: what D1 does not require to
+// create a profile. A field it leaves out is "not provided", not a difference. The middle name
+// is optional for every directory (d1-api.md §3.4, §5.2); card status is a provisional field
+// D1's own example does not send; address lines 2 and 3 and the region are not part of every
+// address; the cardholder name is a Visa-only field (d1-api.md §6, §7).
+func optionalIn(kind, directory string) bool {
+	switch kind {
+	case FieldMiddleName, "status", "billing.line2", "billing.line3", "billing.region":
+		return true
+	case "cardholderName":
+		return directory != d1.DirectoryVisa
 	}
-	return MissingInDirectory
+	return false
+}
+
+// judge sets the verdict or state of a compared cell from the issuer's and the directory's
+// values: blank against blank is a match, an optional field the directory leaves out is not
+// provided, anything else goes to the field's comparer.
+func judge(cell *Cell, issuer []string, cmp comparer, optional bool) {
+	if len(cell.Values) == 0 && len(issuer) > 0 && optional {
+		cell.State = NotProvided
+		return
+	}
+	cell.Verdict, cell.Reason = compareSets(issuer, cell.Values, cmp)
 }
 
 // one wraps a single value as a set.
@@ -278,4 +316,23 @@ func compareSets(issuer, directory []string, cmp comparer) (Verdict, Reason) {
 		return Differs, ReasonNone
 	}
 	return verdict, reason
+}
+
+// CompareAnswer is the comparison for whatever GetProfiles gave: the profiles, a consumer D1
+// does not know (ErrNotFound: not registered), or a failure that makes every directory
+// unavailable. opts.Now is taken as the time the comparison gave up waiting, so call it
+// after the D1 call has returned.
+func CompareAnswer(rec issuerdb.Customer, res d1.Result, err error, opts Options) Comparison {
+	if err == nil {
+		return Compare(rec, res, opts)
+	}
+	corr := ""
+	var de *d1.Error
+	if errors.As(err, &de) {
+		corr = de.CorrelationID
+	}
+	if errors.Is(err, d1.ErrNotFound) {
+		return CompareNotRegistered(rec, corr, opts.Now, opts)
+	}
+	return CompareUnavailable(rec, Failure{Class: d1.ClassOf(err), CorrelationID: corr, At: opts.Now}, opts)
 }

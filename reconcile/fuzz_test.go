@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"testing"
 	"unicode/utf8"
 )
@@ -18,10 +19,10 @@ func FuzzNormalizers(f *testing.F) {
 		}
 		for name, cmp := range comparers {
 			// A value always matches itself.
-			if v, _ := compareValues(a, a, cmp); v != Match {
+			if v, _ := compareOne(a, a, cmp); v != Match {
 				t.Errorf("%s: compare(%q, itself) = %s", name, a, v)
 			}
-			v1, r1 := compareValues(a, b, cmp)
+			v1, r1 := compareOne(a, b, cmp)
 			if v1 == Equivalent && r1 == ReasonNone {
 				t.Errorf("%s: equivalent without a reason for %q, %q", name, a, b)
 			}
@@ -30,13 +31,13 @@ func FuzzNormalizers(f *testing.F) {
 				continue
 			}
 			// Swapping sides swaps the missing verdicts and keeps the others.
-			v2, r2 := compareValues(b, a, cmp)
+			v2, r2 := compareOne(b, a, cmp)
 			if mirror(v1) != v2 || r1 != r2 {
 				t.Errorf("%s: compare(%q, %q) = %s/%s but reversed = %s/%s", name, a, b, v1, r1, v2, r2)
 			}
 		}
 		// Names the comparer calls equivalent share one normalised key.
-		if v, _ := compareValues(a, b, compareText); v == Equivalent && NormalizeName(a) != NormalizeName(b) {
+		if v, _ := compareOne(a, b, compareText); v == Equivalent && NormalizeName(a) != NormalizeName(b) {
 			t.Errorf("equivalent names %q, %q have keys %q, %q", a, b, NormalizeName(a), NormalizeName(b))
 		}
 		for name, norm := range map[string]func(string) string{
@@ -46,6 +47,16 @@ func FuzzNormalizers(f *testing.F) {
 			if twice := norm(once); twice != once {
 				t.Errorf("%s normaliser not idempotent: %q -> %q -> %q", name, a, once, twice)
 			}
+		}
+		// A value differs from itself in no part, and a part named is the same either way round.
+		if ps := emailParts(a, a); len(ps) != 0 {
+			t.Errorf("emailParts(%q, itself) = %v", a, ps)
+		}
+		if ps := phoneParts("GB")(a, a); len(ps) != 0 {
+			t.Errorf("phoneParts(%q, itself) = %v", a, ps)
+		}
+		if p1, p2 := emailParts(a, b), emailParts(b, a); !slices.Equal(p1, p2) {
+			t.Errorf("emailParts(%q, %q) = %v but reversed = %v", a, b, p1, p2)
 		}
 		if utf8.ValidString(a) && !utf8.ValidString(NormalizeName(a)) {
 			t.Errorf("NormalizeName(%q) is not valid UTF-8", a)
@@ -57,6 +68,11 @@ func FuzzNormalizers(f *testing.F) {
 			t.Errorf("parseExpiry(%q) accepted month %d", a, m)
 		}
 	})
+}
+
+// compareOne compares two single values as the comparison does: blank values are absent.
+func compareOne(a, b string, cmp comparer) (Verdict, Reason) {
+	return compareSets(nonBlank(one(a)), nonBlank(one(b)), cmp)
 }
 
 // mirror is the verdict seen from the other side.

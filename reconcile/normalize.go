@@ -13,22 +13,8 @@ import (
 )
 
 // comparer decides the verdict for two non-empty values of one kind of field. Emptiness is
-// handled once, by compareValues, so comparers only see values that are present on both sides.
+// handled once, by compareSets, so comparers only see values that are present on both sides.
 type comparer func(issuer, directory string) (Verdict, Reason)
-
-// compareValues applies the presence rules shared by every field, then the field's comparer.
-func compareValues(issuer, directory string, cmp comparer) (Verdict, Reason) {
-	iEmpty, dEmpty := isBlank(issuer), isBlank(directory)
-	switch {
-	case iEmpty && dEmpty:
-		return Match, ReasonNone
-	case iEmpty:
-		return MissingAtIssuer, ReasonNone
-	case dEmpty:
-		return MissingInDirectory, ReasonNone
-	}
-	return cmp(issuer, directory)
-}
 
 // isBlank treats a value made only of white space as absent: a directory that sends " " holds
 // no name.

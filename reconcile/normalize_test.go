@@ -14,13 +14,13 @@ type verdictCase struct {
 	reason      Reason
 }
 
-// runVerdicts checks a comparer against a table, through compareValues so that the presence
+// runVerdicts checks a comparer against a table, through compareOne so that the presence
 // rules are covered for every field kind.
 func runVerdicts(t *testing.T, cmp comparer, cases []verdictCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v, r := compareValues(tc.issuer, tc.dir, cmp)
+			v, r := compareOne(tc.issuer, tc.dir, cmp)
 			if v != tc.want || r != tc.reason {
 				t.Errorf("compare(%q, %q) = %s/%q, want %s/%q", tc.issuer, tc.dir, v, r, tc.want, tc.reason)
 			}

@@ -14,9 +14,10 @@ import (
 )
 
 // TestAgreesWithSandboxDerivation compares every customer of a generated portfolio with the
-// profiles the D1 sandbox derives for it, and checks that the verdicts are exactly the
-// deliberate changes the sandbox reports (its Derivation), nothing more and nothing less.
-// The expectations come from the sandbox's own account of what it changed, not from reconcile.
+// profiles the D1 sandbox derives for it, and checks that the verdicts, the one-sided cards
+// and the count of differences are exactly the deliberate changes the sandbox reports (its
+// Derivation), nothing more and nothing less. The expectations come from the sandbox's own
+// account of what it changed, not from reconcile.
 func TestAgreesWithSandboxDerivation(t *testing.T) {
 	const seed, customers = 7, 3000
 	g := issuerdb.NewGenerator(seed)
@@ -28,7 +29,11 @@ func TestAgreesWithSandboxDerivation(t *testing.T) {
 		kinds[string(dv.Kind)+"/"+string(dv.Risk)]++
 		got := reconcile.Compare(c, d1.Result{Profiles: profiles, FetchedAt: now}, reconcile.Options{Now: now})
 		want := ExpectedFromDerivation(c, profiles, dv)
-		if problems := diffVerdicts(got, want); len(problems) > 0 {
+		problems := append(diffVerdicts(got, want.cells), diffCards(got, want.cards)...)
+		if n := want.differences(); got.Summary.Differences != n {
+			problems = append(problems, fmt.Sprintf("summary counts %d differences, the derivation %d", got.Summary.Differences, n))
+		}
+		if len(problems) > 0 {
 			t.Errorf("%s (%s %s, changes %v):\n  %s", c.ID, dv.Kind, dv.Risk, dv.Changes, strings.Join(problems, "\n  "))
 			if t.Failed() && len(problems) > 20 {
 				t.FailNow()
@@ -64,31 +69,50 @@ func expectedRisks(dv d1sandbox.Derivation) []string {
 	return nil
 }
 
+// expectation is what a derivation implies: the verdict of every compared cell, keyed
+// "field@DIRECTORY", and the one-sided cards, keyed "cardId@DIRECTORY" with their kind.
+type expectation struct {
+	cells map[string]string
+	cards map[string]string
+}
+
+// differences is the count a person would give: every cell that disagrees, and every
+// one-sided card once.
+func (e expectation) differences() int {
+	n := len(e.cards)
+	for _, v := range e.cells {
+		if v == "differs" || v == "missing-in-directory" || v == "missing-at-issuer" {
+			n++
+		}
+	}
+	return n
+}
+
 // ExpectedFromDerivation computes, from the issuer record, the sandbox's profiles and its
-// account of its changes, the verdict of every cell in a directory that holds a profile, keyed
-// "field@DIRECTORY". Cells of directories without a profile are left out (their column state
-// says it all).
-func ExpectedFromDerivation(c issuerdb.Customer, profiles []d1.Profile, dv d1sandbox.Derivation) map[string]string {
-	want := map[string]string{}
+// account of its changes, the verdict of every cell in a directory that holds a profile and
+// the cards held on one side only. Cells of directories without a profile, and of cards a
+// directory does not hold, are left out: their column state and the card matrix say it all.
+func ExpectedFromDerivation(c issuerdb.Customer, profiles []d1.Profile, dv d1sandbox.Derivation) expectation {
+	want := expectation{cells: map[string]string{}, cards: map[string]string{}}
 	for _, p := range profiles {
 		dir := p.Directory
 		for _, f := range []string{"firstName", "middleName", "lastName", "email", "phone", "language"} {
-			want[f+"@"+dir] = "match"
+			want.cells[f+"@"+dir] = "match"
 		}
 		inDir := map[string]bool{}
 		for _, dc := range p.Cards {
 			inDir[dc.ID] = true
 		}
 		for _, card := range c.Cards {
-			if card.Scheme != dir && !inDir[card.ID] {
-				continue
-			}
-			v := "match"
-			if !inDir[card.ID] {
-				v = "missing-in-directory"
-			}
-			for _, k := range reconcile.CardFieldKinds() {
-				want[reconcile.CardField(card.ID, k)+"@"+dir] = v
+			switch {
+			case inDir[card.ID]:
+				for _, k := range reconcile.CardFieldKinds() {
+					want.cells[reconcile.CardField(card.ID, k)+"@"+dir] = "match"
+				}
+			case card.Scheme == dir && card.Status == issuerdb.CardActive:
+				// The sandbox leaves every card out of a no-card profile; an active one is
+				// missing there.
+				want.cards[card.ID+"@"+dir] = reconcile.KindCardNotEnrolled
 			}
 		}
 	}
@@ -96,24 +120,21 @@ func ExpectedFromDerivation(c issuerdb.Customer, profiles []d1.Profile, dv d1san
 		at := "@" + ch.Directory
 		switch {
 		case ch.Field == d1sandbox.FieldEmail:
-			want[ch.Field+at] = "differs"
+			want.cells[ch.Field+at] = "differs"
 		case ch.Field == d1sandbox.FieldPhone && ch.Equivalent:
-			want[ch.Field+at] = "equivalent"
+			want.cells[ch.Field+at] = "equivalent"
 		case ch.Field == d1sandbox.FieldPhone:
-			want[ch.Field+at] = "differs"
+			want.cells[ch.Field+at] = "differs"
 		case ch.Field == d1sandbox.FieldFirstName || ch.Field == d1sandbox.FieldMiddleName || ch.Field == d1sandbox.FieldLastName:
 			// The sandbox's only name change is dropping diacritics.
-			want[ch.Field+at] = "equivalent"
+			want.cells[ch.Field+at] = "equivalent"
 		case strings.HasSuffix(ch.Field, ":billingAddress"):
 			id := strings.TrimSuffix(strings.TrimPrefix(ch.Field, "card:"), ":billingAddress")
-			markAddressMove(want, c, id, ch.Directory)
+			markAddressMove(want.cells, c, id, ch.Directory)
 		case strings.HasSuffix(ch.Field, ":expiry"), strings.HasSuffix(ch.Field, ":status"):
-			want[ch.Field+at] = "differs"
+			want.cells[ch.Field+at] = "differs"
 		case strings.HasPrefix(ch.Field, "card:") && strings.Count(ch.Field, ":") == 1:
-			id := strings.TrimPrefix(ch.Field, "card:")
-			for _, k := range reconcile.CardFieldKinds() {
-				want[reconcile.CardField(id, k)+at] = "missing-at-issuer"
-			}
+			want.cards[strings.TrimPrefix(ch.Field, "card:")+at] = reconcile.KindCardUnknownToIssuer
 		default:
 			panic(fmt.Sprintf("unknown sandbox change %+v", ch))
 		}
@@ -144,18 +165,17 @@ func diffVerdicts(got reconcile.Comparison, want map[string]string) []string {
 	seen := map[string]bool{}
 	for _, r := range got.Rows {
 		for i, cell := range r.Cells {
-			col := got.Columns[i]
-			if col.State != reconcile.StateProfile && col.State != reconcile.StateNoCard {
+			if !got.Columns[i].State.HasProfile() {
 				continue
 			}
 			key := r.Field + "@" + cell.Directory
 			w, ok := want[key]
 			switch {
-			case !ok && cell.Verdict == reconcile.NotApplicable:
+			case !ok && cell.State == reconcile.NotApplicable:
 			case !ok:
-				problems = append(problems, fmt.Sprintf("%s = %s, not expected at all", key, cell.Verdict))
+				problems = append(problems, fmt.Sprintf("%s = %s%s, not expected at all", key, cell.Verdict, cell.State))
 			case string(cell.Verdict) != w:
-				problems = append(problems, fmt.Sprintf("%s = %s (%s), want %s", key, cell.Verdict, cell.Reason, w))
+				problems = append(problems, fmt.Sprintf("%s = %s%s (%s), want %s", key, cell.Verdict, cell.State, cell.Reason, w))
 			}
 			seen[key] = true
 		}
@@ -163,6 +183,31 @@ func diffVerdicts(got reconcile.Comparison, want map[string]string) []string {
 	for k := range want {
 		if !seen[k] {
 			problems = append(problems, "no cell "+k)
+		}
+	}
+	slices.Sort(problems)
+	return problems
+}
+
+// diffCards lists every card-matrix cell whose one-sided difference is not the one wanted.
+func diffCards(got reconcile.Comparison, want map[string]string) []string {
+	var problems []string
+	found := map[string]string{}
+	for _, card := range got.Cards {
+		for _, d := range card.Directories {
+			if d.Difference != "" {
+				found[card.Key+"@"+d.Directory] = d.Difference
+			}
+		}
+	}
+	for k, w := range want {
+		if found[k] != w {
+			problems = append(problems, fmt.Sprintf("card %s = %q, want %q", k, found[k], w))
+		}
+	}
+	for k, g := range found {
+		if _, ok := want[k]; !ok {
+			problems = append(problems, fmt.Sprintf("card %s = %q, not expected", k, g))
 		}
 	}
 	slices.Sort(problems)

@@ -1,15 +1,17 @@
 // Package reconcile compares an issuer's record of a customer with the Click to Pay directory
 // profiles D1 returns for that customer: one verdict per field and directory, a card matrix,
 // and findings graded by how much they matter. It is pure: no I/O, no clock (the caller passes
-// the time), so every rule is a table test away.
+// the time), so every rule is a table test away. It returns kinds, fields and values only; the
+// words people read are made from them by the views package.
 package reconcile
 
 // Verdict is the outcome of comparing one field of the issuer record with one directory. The
-// string values are a contract: the page prints them into data-verdict and tests select on them.
+// string values are a contract: the page prints them into data-verdict and tests select on
+// them. These six are the only verdicts; a cell where no comparison happens carries a
+// CellState instead.
 type Verdict string
 
-// Verdicts, as listed in DESIGN.md, plus NotApplicable for a card cell in a directory the card
-// does not belong to (a Visa card has no place in the Mastercard directory).
+// Verdicts, as listed in DESIGN.md.
 const (
 	Match              Verdict = "match"
 	Equivalent         Verdict = "equivalent"
@@ -17,19 +19,37 @@ const (
 	MissingInDirectory Verdict = "missing-in-directory"
 	MissingAtIssuer    Verdict = "missing-at-issuer"
 	Unavailable        Verdict = "unavailable"
-	NotApplicable      Verdict = "not-applicable"
 )
 
-// IsDifference reports whether the verdict means the two sides disagree in substance, which is
-// what the "Differences only" view keeps. Equivalent values are kept as well, because an agent
-// should see what only looks different.
+// Verdicts lists every verdict, for tests and for checks of what reaches the page.
+func Verdicts() []Verdict {
+	return []Verdict{Match, Equivalent, Differs, MissingInDirectory, MissingAtIssuer, Unavailable}
+}
+
+// IsDifference reports whether the verdict means the two sides disagree in substance: what the
+// summary counts as a difference.
 func (v Verdict) IsDifference() bool {
 	switch v {
-	case Differs, MissingInDirectory, MissingAtIssuer, Equivalent:
+	case Differs, MissingInDirectory, MissingAtIssuer:
 		return true
 	}
 	return false
 }
+
+// CellState marks a cell where no comparison happens, printed into data-state in place of a
+// verdict.
+type CellState string
+
+// Cell states.
+const (
+	// NotProvided: the directory leaves out a field it is not required to hold (a middle name,
+	// a card status, an address line 2, a cardholder name outside Visa). Not a difference.
+	NotProvided CellState = "not-provided"
+	// NotApplicable: the field has no place in this directory: another scheme's card, a card
+	// this directory does not hold (the card matrix counts that once), or a directory that
+	// holds no profile at all (its column state says which).
+	NotApplicable CellState = "not-applicable"
+)
 
 // Reason names why two values that are not byte-for-byte equal are still Equivalent.
 type Reason string
@@ -45,6 +65,20 @@ const (
 	ReasonCountryCode    Reason = "country-code"
 	ReasonLanguageFormat Reason = "language-format"
 	ReasonPostalFormat   Reason = "postal-format"
+)
+
+// Part names a part of a contact value, so that a difference can be located without showing
+// the values: an agent who sees two masked emails marked "differs" learns that the domains
+// differ, or only what is hidden.
+type Part string
+
+// Parts of an email address and of a phone number.
+const (
+	PartLocal          Part = "local-part"
+	PartDomain         Part = "domain"
+	PartCountryCode    Part = "country-code"
+	PartLeadingDigits  Part = "leading-digits"
+	PartLastFourDigits Part = "last-four-digits"
 )
 
 // Severity grades a finding.
@@ -79,6 +113,12 @@ const (
 	StateNoCard ColumnState = "no-card"
 	// StateNotEnrolled: D1 answered and this directory holds nothing for the consumer.
 	StateNotEnrolled ColumnState = "not-enrolled"
+	// StateNotRegistered: D1 does not know the consumer at all (it answered 404), so no
+	// directory could be asked: a registration case, not an enrolment one.
+	StateNotRegistered ColumnState = "not-registered"
 	// StateUnavailable: D1 could not be asked and nothing usable was cached.
 	StateUnavailable ColumnState = "unavailable"
 )
+
+// HasProfile reports whether a column holds a consumer profile to compare with.
+func (s ColumnState) HasProfile() bool { return s == StateProfile || s == StateNoCard }

@@ -9,8 +9,11 @@ type RevealForm struct {
 	// ID is unique on the page; it ties the labels to their inputs and is the swap target.
 	// Place is the part of it that says where on the page the control sits; the form posts
 	// it back so a refused attempt comes back under the same id.
-	ID        string
-	Place     string
+	ID    string
+	Place string
+	// Peer ("place:source") is sent along by every other Reveal control of the same field when
+	// one of them is used, so that one reveal shows the field everywhere on the page.
+	Peer      string
 	PostURL   string
 	CSRFToken string
 	// Field is "email" or "phone"; Source is "issuer" or a directory such as "VISA".
@@ -55,6 +58,8 @@ func (r RevealForm) referenceAttrs() templ.Attributes {
 // RevealedValue is what a successful reveal shows, for this page only: the whole value(s) of
 // one field from one source.
 type RevealedValue struct {
+	// ID is the element id of the Reveal control the value replaces.
+	ID          string   `json:"-"`
 	CustomerID  string   `json:"customerId"`
 	Field       string   `json:"field"`
 	Source      string   `json:"source"`

@@ -27,7 +27,7 @@ func renderDoc(t *testing.T, c interface {
 
 func TestRevealControlMarkup(t *testing.T) {
 	f := RevealForm{
-		ID: "reveal-visa-phone", PostURL: "/customers/CU1/reveal", CSRFToken: "tok-9", Field: "phone",
+		ID: "reveal-visa-phone", Peer: "comparison:VISA", PostURL: "/customers/CU1/reveal", CSRFToken: "tok-9", Field: "phone",
 		FieldLabel: "phone number", Source: "VISA", SourceLabel: "VISA directory", Masked: "+44 •••• ••0123",
 		Reasons:   []Option{{Value: "customer_verified", Label: "Verified call"}, {Value: "fraud_case", Label: "Fraud case", Selected: true}},
 		Reference: `"><script>x</script>`, MaxReference: 16, Error: "The fraud case id must be FRD-…", ErrorField: "reference", Open: true,
@@ -52,6 +52,17 @@ func TestRevealControlMarkup(t *testing.T) {
 	})
 	if hidden["_csrf"] != "tok-9" || hidden["field"] != "phone" || hidden["source"] != "VISA" {
 		t.Errorf("hidden fields %v", hidden)
+	}
+	// The control's peer stands outside its form and comes in through hx-include with every
+	// other control's: a form's own field of the same name would override the included ones.
+	if _, inForm := hidden["peer"]; inForm {
+		t.Error("the peer input is inside the form, where it hides the page's other peers")
+	}
+	if got := root.Find(`input[name="peer"][data-reveal-peer="phone"]`).AttrOr("value", ""); got != "comparison:VISA" {
+		t.Errorf("peer = %q, want comparison:VISA", got)
+	}
+	if got := form.AttrOr("hx-include", ""); got != "[data-reveal-peer='phone']" {
+		t.Errorf("hx-include = %q", got)
 	}
 	// The reason is a required select with a labelled, empty first choice and the codes.
 	sel := form.Find(`select[name="reason"][required][data-testid="reveal-reason"]`)

@@ -238,7 +238,7 @@ func readColumns(body []byte) columnSummary {
 		stale, _ := th.Attr("data-stale")
 		problem := ""
 		switch state {
-		case "profile", "no-card", "not-enrolled":
+		case "profile", "no-card", "not-enrolled", "not-registered":
 		case "unavailable":
 			s.Unavailable++
 			class := strings.TrimSpace(th.Find(".dir-detail").First().Text())

@@ -86,6 +86,36 @@
     if (t) t.setAttribute("aria-busy", "false");
   });
 
+  // A risk's case summary: its copy button is hidden in the markup, since it needs this script,
+  // and shown here; a click puts the summary's text on the clipboard, or selects it for the
+  // keyboard when the clipboard is out of reach.
+  function showCopyButtons(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("[data-copy-target]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("htmx:load", function (ev) { showCopyButtons(ev.detail && ev.detail.elt); });
+  document.addEventListener("click", function (ev) {
+    var b = ev.target && ev.target.closest ? ev.target.closest("[data-copy-target]") : null;
+    if (!b) return;
+    var text = document.getElementById(b.getAttribute("data-copy-target"));
+    if (!text) return;
+    function select() {
+      var range = document.createRange();
+      range.selectNodeContents(text);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      text.focus();
+    }
+    if (!navigator.clipboard) {
+      select();
+      return;
+    }
+    navigator.clipboard.writeText(text.textContent).then(function () {
+      b.textContent = b.getAttribute("data-copied-label") || b.textContent;
+    }, select);
+  });
+
   // After sign-out the page links to the provider's own sign-out; follow it at once, replacing
   // this page in the history so Back never returns to it.
   function autoNavigate() {
@@ -96,6 +126,7 @@
   function start() {
     idleTimer();
     autoNavigate();
+    showCopyButtons(document);
   }
 
   if (document.readyState === "loading") {
