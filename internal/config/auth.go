@@ -41,8 +41,8 @@ type SessionConfig struct {
 	// DBTimeout bounds one request's wait for the session store before it answers 503
 	// (CTPDESK_SESSION_DB_TIMEOUT, default 500ms).
 	DBTimeout time.Duration
-	Idle time.Duration // CTPDESK_SESSION_IDLE, at most 15m (PCI DSS 8.2.8)
-	Max  time.Duration // CTPDESK_SESSION_MAX, absolute lifetime from sign-in
+	Idle      time.Duration // CTPDESK_SESSION_IDLE, at most 15m (PCI DSS 8.2.8)
+	Max       time.Duration // CTPDESK_SESSION_MAX, absolute lifetime from sign-in
 	// Secure selects the __Host- cookie prefix and the Secure attribute
 	// (CTPDESK_COOKIE_SECURE). It is always on in serve; in dev it is off only when the
 	// dashboard is plain http on a loopback address (see Config.CookieSecure).
