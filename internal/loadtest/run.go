@@ -73,7 +73,7 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 	d1Latency := fs.Duration("d1-latency", 0, "how long the D1 sandbox takes to answer (0-10s)")
 	customers := fs.Int("customers", 20000, "synthetic customers seeded into the issuer database (100-1000000)")
 	think := fs.Duration("think", time.Second, "mean pause of a user between actions (0-1m); 0 sends the next request at once, which measures capacity, not users")
-	fault := fs.Bool("fault", false, "run the fault sequence: 20% 503s, D1 down for 30s, then 2s answers")
+	fault := fs.Bool("fault", false, "run the fault sequence: 20% 503s, D1 down (at least 30s, until the breaker opened), then 2s answers")
 	keep := fs.Bool("keep", false, "keep the temporary data directory (databases, app log) afterwards")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -88,6 +88,8 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		bad = append(bad, fmt.Sprintf("--duration %s is out of range [1s, 1h]", *duration))
 	case *maxRequests < 0:
 		bad = append(bad, "--max-requests must not be negative")
+	case *maxRequests > 0 && *fault:
+		bad = append(bad, "--max-requests cannot bound --fault: each fault phase lasts until its events happened")
 	case *d1Latency < 0 || *d1Latency > 10*time.Second:
 		bad = append(bad, fmt.Sprintf("--d1-latency %s is out of range [0, 10s]", *d1Latency))
 	case *think < 0 || *think > time.Minute:
@@ -165,25 +167,35 @@ func runLoad(ctx context.Context, o loadOptions) (*loadResult, error) {
 	var elapsed time.Duration
 	if o.Fault {
 		names = []string{"warm-up"}
-		phases := faultPhases(o.Timings, o.D1Latency)
+		probe := newFaultProbe(h, run, client)
+		phases := faultPhases(o.Timings, o.D1Latency, probe)
+		// A phase waits for its event at most this long past its length; the outage's
+		// includes the cache TTL its stale probe has to outlive.
+		wait := o.Timings.Event + probe.ttl
 		warm := opts
 		warm.Duration, warm.MaxRequests = o.Timings.Warmup, 0
 		drive.Run(ctx, warm)
 		if base, err = h.settle(ctx, transport, nil, 5*time.Second); err != nil {
 			return nil, err
 		}
-		opts.Duration = 0
+		// The sequence ends the load; the duration is only a ceiling above its own bounds.
+		opts.Duration, opts.MaxRequests = time.Minute, 0
 		for _, p := range phases {
 			names = append(names, p.Name)
-			opts.Duration += p.Length
+			opts.Duration += p.Length + wait
 		}
 		wctx, stopWatch := context.WithCancel(ctx)
 		breaker := watchBreaker(wctx, h, run)
+		lctx, endLoad := context.WithCancel(ctx)
 		seqErr := make(chan error, 1)
-		go func() { seqErr <- runFaultSequence(wctx, h, run, phases) }()
-		drive.Run(ctx, opts)
+		go func() {
+			seqErr <- runFaultSequence(wctx, h, run, phases, wait)
+			endLoad()
+		}()
+		drive.Run(lctx, opts)
 		elapsed = time.Since(start)
 		stopWatch()
+		endLoad()
 		if err := <-seqErr; err != nil {
 			return nil, err
 		}
@@ -212,7 +224,7 @@ func runLoad(ctx context.Context, o loadOptions) (*loadResult, error) {
 		res.Audit = append(res.Audit, MatchAudit(action, ok[action], events[action]))
 	}
 	res.Chain = chain
-	res.Checks = statusChecks(res.Obs)
+	res.Checks = append(statusChecks(res.Obs), followCheck(res.Obs))
 	if o.Budgets {
 		comparisonBudget := o.D1Latency + comparisonBudgetSlack
 		if o.Fault {
