@@ -12,10 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"ctpdesk/internal/stats"
 )
 
 func main() {
@@ -110,16 +111,6 @@ func trimProcs(name string) string {
 	return name
 }
 
-func median(vs []float64) float64 {
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
 func (res *results) table() string {
 	var b strings.Builder
 	b.WriteString("| package | benchmark | runs | medians |\n| --- | --- | ---: | --- |\n")
@@ -129,7 +120,7 @@ func (res *results) table() string {
 		for _, unit := range res.units[name] {
 			vs := res.values[name][unit]
 			runs = max(runs, len(vs))
-			parts = append(parts, format(median(vs), unit))
+			parts = append(parts, format(stats.Median(vs), unit))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", strings.TrimPrefix(res.pkg[name], "ctpdesk/"),
 			strings.TrimPrefix(name, "Benchmark"), runs, strings.Join(parts, " · "))
