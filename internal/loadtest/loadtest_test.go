@@ -229,6 +229,7 @@ func TestLoadtestRefusesBadFlags(t *testing.T) {
 		{[]string{"--customers", "1e9"}, "-customers"},
 		{[]string{"--fault=maybe"}, "-fault"},
 		{[]string{"--fault", "--max-requests", "100"}, "--max-requests"},
+		{[]string{"--report", "/nonexistent-dir/LOADTEST.md"}, "--report"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"--target", "http://example.com"}, "-target"},
 	} {
@@ -241,6 +242,21 @@ func TestLoadtestRefusesBadFlags(t *testing.T) {
 		if !strings.Contains(err.Error(), tc.want) && !strings.Contains(stdout.String(), tc.want) {
 			t.Errorf("%v: error %q does not name %s", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestReportMarkdown: the recorded report names its date, machine and flags and holds the
+// printed report verbatim in a code block.
+func TestReportMarkdown(t *testing.T) {
+	at := time.Date(2026, 11, 24, 14, 48, 0, 0, time.UTC)
+	md := reportMarkdown(at, "commit abc1234, AMD EPYC, 2 cores", []string{"--users", "200", "--duration", "2m"}, "\n5 requests in 1s (5 req/s)\n  PASS  no 5xx answer: 0 of 5 requests\n")
+	want := "# ctpdesk load test\n\nMeasured by `make loadtest` (tools/loadtest) on 2026-11-24 14:48 UTC, commit abc1234, AMD EPYC, 2 cores.\n" +
+		"Flags: `--users 200 --duration 2m`.\n\n```\n5 requests in 1s (5 req/s)\n  PASS  no 5xx answer: 0 of 5 requests\n```\n"
+	if md != want {
+		t.Errorf("reportMarkdown =\n%s\nwant\n%s", md, want)
+	}
+	if md := reportMarkdown(at, "m", nil, "x\n"); !strings.Contains(md, "Flags: (defaults).") {
+		t.Errorf("a run without flags: %s", md)
 	}
 }
 

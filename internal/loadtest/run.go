@@ -14,6 +14,7 @@ import (
 
 	"ctpdesk/audit"
 	"ctpdesk/internal/loadtest/drive"
+	"ctpdesk/internal/runinfo"
 )
 
 // loadOptions bound and shape one load run.
@@ -75,6 +76,7 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 	think := fs.Duration("think", time.Second, "mean pause of a user between actions (0-1m); 0 sends the next request at once, which measures capacity, not users")
 	fault := fs.Bool("fault", false, "run the fault sequence: 20% 503s, D1 down (at least 30s, until the breaker opened), then 2s answers")
 	keep := fs.Bool("keep", false, "keep the temporary data directory (databases, app log) afterwards")
+	report := fs.String("report", "", "also write the report to this markdown file, with the date, machine, commit and flags")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -96,6 +98,11 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		bad = append(bad, fmt.Sprintf("--think %s is out of range [0, 1m]", *think))
 	case *customers < 100 || *customers > 1_000_000:
 		bad = append(bad, fmt.Sprintf("--customers %d is out of range [100, 1000000]", *customers))
+	}
+	if *report != "" {
+		if st, err := os.Stat(filepath.Dir(*report)); err != nil || !st.IsDir() {
+			bad = append(bad, fmt.Sprintf("--report %s: its directory does not exist", *report))
+		}
 	}
 	if len(bad) > 0 {
 		return errors.New("loadtest: " + strings.Join(bad, "; "))
@@ -122,7 +129,17 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 	res, err := runLoad(ctx, o)
 	logFile.Close()
 	if err == nil {
-		printLoadResult(stdout, res)
+		var out strings.Builder
+		printLoadResult(&out, res)
+		fmt.Fprint(stdout, out.String())
+		if *report != "" {
+			md := reportMarkdown(time.Now(), runinfo.Describe(), args, out.String())
+			if werr := os.WriteFile(*report, []byte(md), 0o644); werr != nil {
+				err = fmt.Errorf("loadtest: write the report: %w", werr)
+			} else {
+				fmt.Fprintf(stdout, "\nreport written to %s\n", *report)
+			}
+		}
 	}
 	failed := err != nil || len(res.Failed()) > 0
 	if *keep || failed {
@@ -137,6 +154,18 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("loadtest: %d of %d checks failed", len(f), len(res.Checks))
 	}
 	return nil
+}
+
+// reportMarkdown is the recorded form of a run's report: when, on what machine and commit,
+// with which flags, then the report as printed. It records failing runs too: a figure is
+// only quoted from a report whose checks all pass.
+func reportMarkdown(at time.Time, machine string, args []string, report string) string {
+	flags := "(defaults)"
+	if len(args) > 0 {
+		flags = "`" + strings.Join(args, " ") + "`"
+	}
+	return fmt.Sprintf("# ctpdesk load test\n\nMeasured by `make loadtest` (tools/loadtest) on %s, %s.\nFlags: %s.\n\n```\n%s```\n",
+		at.UTC().Format("2006-01-02 15:04 MST"), machine, flags, strings.TrimLeft(report, "\n"))
 }
 
 // runLoad starts the harness, signs the users in, drives the load (through the fault sequence

@@ -10,12 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"ctpdesk/internal/runinfo"
 	"ctpdesk/internal/stats"
 )
 
@@ -139,22 +138,8 @@ func format(v float64, unit string) string {
 }
 
 func header() string {
-	commit := "unknown"
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		commit = strings.TrimSpace(string(out))
-	}
-	cpu := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "model name") {
-				cpu = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
-				break
-			}
-		}
-	}
-	return fmt.Sprintf("# ctpdesk performance\n\nMeasured by `make bench` on %s, commit %s, %s, %d cores (GOMAXPROCS %d), %s %s/%s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), commit, cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0),
-		runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("# ctpdesk performance\n\nMeasured by `make bench` on %s, %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runinfo.Describe())
 }
 
 const method = `
@@ -163,6 +148,12 @@ const method = `
 Each benchmark ran several times (` + "`-count`" + `) in one ` + "`go test -bench`" + ` invocation; the
 table shows the median of those runs for every unit the benchmark reports. Custom units
 (` + "`p50-ms`" + `, ` + "`p95-ms`" + `, ` + "`ratio`" + `, ` + "`events/s`" + ` …) are reported by the benchmarks themselves with
-` + "`b.ReportMetric`" + `; ratios compare figures measured side by side in the same benchmark. The
-machine is shared, so absolute numbers move between runs; the ratios are the stable part.
+` + "`b.ReportMetric`" + `; percentiles are nearest-rank and medians the middle value, both from
+` + "`internal/stats`" + `, the same functions the load test reports with. Ratios compare figures
+measured side by side in the same benchmark, both sides warmed alike and measured in turns.
+The machine is shared, so absolute numbers move between runs; the ratios are the stable part.
+
+The load-test figures are not benchmarks: ` + "`make loadtest`" + ` writes its whole report (latencies
+per request kind, audit matching, checks), with the date, machine, commit and flags, to
+[LOADTEST.md](LOADTEST.md).
 `
