@@ -245,17 +245,17 @@ func TestLoadtestRefusesBadFlags(t *testing.T) {
 	}
 }
 
-// TestReportMarkdown: the recorded report names its date, machine and flags and holds the
-// printed report verbatim in a code block.
+// TestReportMarkdown: the recorded report names its date, machine, flags and the machine's
+// load, and holds the printed report verbatim in a code block.
 func TestReportMarkdown(t *testing.T) {
 	at := time.Date(2026, 11, 24, 14, 48, 0, 0, time.UTC)
-	md := reportMarkdown(at, "commit abc1234, AMD EPYC, 2 cores", []string{"--users", "200", "--duration", "2m"}, "\n5 requests in 1s (5 req/s)\n  PASS  no 5xx answer: 0 of 5 requests\n")
+	md := reportMarkdown(at, "commit abc1234, AMD EPYC, 2 cores", []string{"--users", "200", "--duration", "2m"}, [2]string{"0.52", "1.97"}, "\n5 requests in 1s (5 req/s)\n  PASS  no 5xx answer: 0 of 5 requests\n")
 	want := "# ctpdesk load test\n\nMeasured by `make loadtest` (tools/loadtest) on 2026-11-24 14:48 UTC, commit abc1234, AMD EPYC, 2 cores.\n" +
-		"Flags: `--users 200 --duration 2m`.\n\n```\n5 requests in 1s (5 req/s)\n  PASS  no 5xx answer: 0 of 5 requests\n```\n"
+		"Flags: `--users 200 --duration 2m`. Machine load average (1 min): 0.52 at the start, 1.97 at the end.\n\n```\n5 requests in 1s (5 req/s)\n  PASS  no 5xx answer: 0 of 5 requests\n```\n"
 	if md != want {
 		t.Errorf("reportMarkdown =\n%s\nwant\n%s", md, want)
 	}
-	if md := reportMarkdown(at, "m", nil, "x\n"); !strings.Contains(md, "Flags: (defaults).") {
+	if md := reportMarkdown(at, "m", nil, [2]string{"1", "1"}, "x\n"); !strings.Contains(md, "Flags: (defaults).") {
 		t.Errorf("a run without flags: %s", md)
 	}
 }

@@ -126,6 +126,7 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		what = fmt.Sprintf("%d users through the fault sequence", o.Users)
 	}
 	fmt.Fprintf(stdout, "loadtest: %s, think time %s, D1 latency %s, %d customers, data in %s\n", what, o.Think, o.D1Latency, o.Customers, dir)
+	loadBefore := runinfo.LoadAverage()
 	res, err := runLoad(ctx, o)
 	logFile.Close()
 	if err == nil {
@@ -133,7 +134,7 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		printLoadResult(&out, res)
 		fmt.Fprint(stdout, out.String())
 		if *report != "" {
-			md := reportMarkdown(time.Now(), runinfo.Describe(), args, out.String())
+			md := reportMarkdown(time.Now(), runinfo.Describe(), args, [2]string{loadBefore, runinfo.LoadAverage()}, out.String())
 			if werr := os.WriteFile(*report, []byte(md), 0o644); werr != nil {
 				err = fmt.Errorf("loadtest: write the report: %w", werr)
 			} else {
@@ -157,15 +158,16 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // reportMarkdown is the recorded form of a run's report: when, on what machine and commit,
-// with which flags, then the report as printed. It records failing runs too: a figure is
+// with which flags and how busy the machine was, then the report as printed. It records failing runs too: a figure is
 // only quoted from a report whose checks all pass.
-func reportMarkdown(at time.Time, machine string, args []string, report string) string {
+func reportMarkdown(at time.Time, machine string, args []string, load [2]string, report string) string {
 	flags := "(defaults)"
 	if len(args) > 0 {
 		flags = "`" + strings.Join(args, " ") + "`"
 	}
-	return fmt.Sprintf("# ctpdesk load test\n\nMeasured by `make loadtest` (tools/loadtest) on %s, %s.\nFlags: %s.\n\n```\n%s```\n",
-		at.UTC().Format("2006-01-02 15:04 MST"), machine, flags, strings.TrimLeft(report, "\n"))
+	return fmt.Sprintf("# ctpdesk load test\n\nMeasured by `make loadtest` (tools/loadtest) on %s, %s.\n"+
+		"Flags: %s. Machine load average (1 min): %s at the start, %s at the end.\n\n```\n%s```\n",
+		at.UTC().Format("2006-01-02 15:04 MST"), machine, flags, load[0], load[1], strings.TrimLeft(report, "\n"))
 }
 
 // runLoad starts the harness, signs the users in, drives the load (through the fault sequence

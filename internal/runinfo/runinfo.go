@@ -46,3 +46,16 @@ func cpuModel(cpuinfo string) string {
 	}
 	return "unknown CPU"
 }
+
+// LoadAverage returns the machine's one-minute load average as /proc/loadavg gives it, or
+// "unknown". On a shared machine it says how much else was running beside a measurement.
+func LoadAverage() string {
+	return loadAverage(readFile("/proc/loadavg"))
+}
+
+func loadAverage(loadavg string) string {
+	if f := strings.Fields(loadavg); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}

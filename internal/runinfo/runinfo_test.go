@@ -27,3 +27,12 @@ func TestDescribeNamesTheToolchainAndCores(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadAverage(t *testing.T) {
+	if got := loadAverage("10.53 8.41 7.90 3/812 4242\n"); got != "10.53" {
+		t.Errorf("loadAverage = %q, want 10.53", got)
+	}
+	if got := loadAverage(""); got != "unknown" {
+		t.Errorf("loadAverage of nothing = %q", got)
+	}
+}
