@@ -107,11 +107,11 @@ bench: ## Run every benchmark BENCH_COUNT times; print the medians and write doc
 LOADTEST_FLAGS ?=
 
 .PHONY: loadtest
-loadtest: ## Whole dev dashboard in-process: 200 signed-in users for 2 min on loopback; checks budgets and the audit trail.
-	$(GO) run ./tools/loadtest --users 200 --duration 2m $(LOADTEST_FLAGS)
+loadtest: ## Whole dev dashboard in-process: 200 signed-in users for 2 min on loopback; checks budgets and the audit trail; writes docs/LOADTEST.md.
+	$(GO) run ./tools/loadtest --users 200 --duration 2m --report docs/LOADTEST.md $(LOADTEST_FLAGS)
 
 .PHONY: loadtest-fault
-loadtest-fault: ## The fault run: under load, D1 answers 20% 503s, is down for 30 s, then answers in 2 s.
+loadtest-fault: ## The fault run: under load, D1 answers 20% 503s, is down (30 s, until the breaker opens), then answers in 2 s.
 	$(GO) run ./tools/loadtest --users 200 --fault $(LOADTEST_FLAGS)
 
 .PHONY: screenshots

@@ -6,11 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"ctpdesk/internal/stats"
 	"ctpdesk/issuerdb"
 )
 
@@ -64,15 +64,8 @@ func timedGet(b *testing.B, client *http.Client, url string, headers ...string) 
 	return first.Sub(start), end.Sub(start)
 }
 
-// percentile returns the p-th percentile (0..1) of ds.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(p*float64(len(s))))]
-}
+// ms is a duration in milliseconds, the unit of the benchmarks' latency metrics.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // BenchmarkComparisonFragment measures GET /customers/{id}/comparison (htmx fragment) through
 // the whole app with the D1 sandbox answering after 200 ms: session, issuer record, D1 token
@@ -90,9 +83,9 @@ func BenchmarkComparisonFragment(b *testing.B) {
 		lat = append(lat, total)
 		i++
 	}
-	p50 := percentile(lat, 0.5)
-	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(percentile(lat, 0.95).Microseconds())/1000, "p95-ms")
+	p50 := stats.Percentile(lat, 50)
+	b.ReportMetric(ms(p50), "p50-ms")
+	b.ReportMetric(ms(stats.Percentile(lat, 95)), "p95-ms")
 	b.ReportMetric(float64(p50-latency)/float64(time.Millisecond), "overhead-p50-ms")
 	b.ReportMetric(float64(p50)/float64(latency), "p50/latency")
 }
@@ -141,8 +134,8 @@ func BenchmarkIssuerHalfTTFB(b *testing.B) {
 				ttfb = append(ttfb, t)
 				i++
 			}
-			b.ReportMetric(float64(percentile(ttfb, 0.5).Microseconds())/1000, "p50-ttfb-ms")
-			b.ReportMetric(float64(percentile(ttfb, 0.95).Microseconds())/1000, "p95-ttfb-ms")
+			b.ReportMetric(ms(stats.Percentile(ttfb, 50)), "p50-ttfb-ms")
+			b.ReportMetric(ms(stats.Percentile(ttfb, 95)), "p95-ttfb-ms")
 		})
 	}
 }

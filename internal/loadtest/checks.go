@@ -186,6 +186,23 @@ func statusChecks(obs []Observation) []check {
 	}
 }
 
+// followCheck states that every customer page a user received was followed by that customer's
+// comparison, as the page's htmx trigger does in a browser.
+func followCheck(obs []Observation) check {
+	pages := 0
+	for _, o := range obs {
+		if o.User != probeUser && o.Kind == KindCustomer && o.Err == nil && o.Status == http.StatusOK {
+			pages++
+		}
+	}
+	bad := unfollowedPages(obs)
+	detail := fmt.Sprintf("%d customer pages, %d not followed by their comparison", pages, len(bad))
+	if len(bad) > 0 {
+		detail += " (first: " + bad[0] + ")"
+	}
+	return check{Name: "every customer page followed by its comparison", OK: len(bad) == 0 && pages > 0, Detail: detail}
+}
+
 // budgetChecks hold the p99 of every search kind to the search budget and, when
 // comparisonBudget is positive, the comparison's p99 to it.
 func budgetChecks(rep drive.Report, comparisonBudget time.Duration) []check {

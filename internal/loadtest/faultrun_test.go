@@ -9,20 +9,22 @@ import (
 	"time"
 )
 
-// shortFaultTimings compress the fault sequence to seconds; with the breaker's open time cut
-// to its 1 s minimum, the breaker still has time to open during the outage and close during
-// the slow answers.
+// shortFaultTimings compress the fault sequence to seconds. The phases end on their events
+// (the breaker open, the probes answered, the breaker closed again), so a slow machine makes
+// the run longer, not wrong.
 var shortFaultTimings = faultTimings{
 	Warmup: 2 * time.Second, Healthy: 2 * time.Second, Errors: 3 * time.Second,
-	Down: 3 * time.Second, Slow: 4 * time.Second, Recovered: 3 * time.Second, Settle: 20 * time.Second,
+	Down: 3 * time.Second, Slow: 4 * time.Second, Recovered: 3 * time.Second,
+	Event: 90 * time.Second, Settle: 20 * time.Second,
 }
 
 // TestFaultRun is the fault run in short form: while virtual users search and open customer
 // pages, D1 answers 20 % of calls with 503, then refuses every connection, then answers in
 // 2 s, then recovers. No answer may be a 5xx, searches and issuer records must keep coming in
-// every phase, the breaker must open and close again, every directory column must say what
-// happened, the audit trail must be exact, and goroutines and sockets must come back to their
-// starting level. Latency budgets are not asserted here (see TestLoadShort).
+// every phase, the breaker must open and close again, the outage must show a stale and an
+// unavailable comparison, every directory column must say what happened, the audit trail must
+// be exact, and goroutines and sockets must come back to their starting level. Latency
+// budgets are not asserted here (see TestLoadShort).
 func TestFaultRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault run: skipped with -short")
@@ -33,13 +35,13 @@ func TestFaultRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	res, err := runLoad(ctx, loadOptions{
 		Users: 16, Customers: 2000, Fault: true, Timings: shortFaultTimings,
 		DataDir: dir, Log: logFile,
-		// A one-second cache makes most cached answers old enough to be served stale while
-		// D1 fails, so the stale label is exercised as well as the unavailable one.
+		// The breaker's shortest open time lets it open and close within seconds; the
+		// shortest cache TTL keeps the outage's wait for a stale entry short.
 		Env: map[string]string{"CTPDESK_D1_BREAKER_OPEN": "1s", "CTPDESK_D1_CACHE_TTL": "1s", "CTPDESK_LOG_LEVEL": "warn"},
 	})
 	if err != nil {
@@ -54,9 +56,7 @@ func TestFaultRun(t *testing.T) {
 	if len(res.Phases) != 6 {
 		t.Fatalf("%d phases reported, want warm-up and the five fault phases", len(res.Phases))
 	}
-	down := res.Phases[3]
-	if down.Name != "down" || down.Unavailable == 0 || down.Stale == 0 {
-		t.Errorf("phase %q showed %d unavailable and %d stale columns; the outage should produce both",
-			down.Name, down.Unavailable, down.Stale)
+	if res.Phases[3].Name != "down" {
+		t.Errorf("phase 3 is %q, want the outage", res.Phases[3].Name)
 	}
 }

@@ -102,6 +102,11 @@ func startLoadHarness(ctx context.Context, o loadOptions) (*loadHarness, error) 
 		"CTPDESK_AUDIT_RECORD_TIMEOUT": "30s",
 		"CTPDESK_SESSION_DB_TIMEOUT":   "30s",
 	}
+	if o.Fault {
+		// The fault sequence's stale probe must still be in the D1 cache when D1 goes down,
+		// whatever the users opened meanwhile.
+		vars["CTPDESK_D1_CACHE_SIZE"] = strconv.Itoa(max(d1.DefaultCacheSize, o.Customers))
+	}
 	for k, v := range o.Env {
 		vars[k] = v
 	}

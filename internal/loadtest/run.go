@@ -14,6 +14,7 @@ import (
 
 	"ctpdesk/audit"
 	"ctpdesk/internal/loadtest/drive"
+	"ctpdesk/internal/runinfo"
 )
 
 // loadOptions bound and shape one load run.
@@ -73,8 +74,9 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 	d1Latency := fs.Duration("d1-latency", 0, "how long the D1 sandbox takes to answer (0-10s)")
 	customers := fs.Int("customers", 20000, "synthetic customers seeded into the issuer database (100-1000000)")
 	think := fs.Duration("think", time.Second, "mean pause of a user between actions (0-1m); 0 sends the next request at once, which measures capacity, not users")
-	fault := fs.Bool("fault", false, "run the fault sequence: 20% 503s, D1 down for 30s, then 2s answers")
+	fault := fs.Bool("fault", false, "run the fault sequence: 20% 503s, D1 down (at least 30s, until the breaker opened), then 2s answers")
 	keep := fs.Bool("keep", false, "keep the temporary data directory (databases, app log) afterwards")
+	report := fs.String("report", "", "also write the report to this markdown file, with the date, machine, commit and flags")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,12 +90,19 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		bad = append(bad, fmt.Sprintf("--duration %s is out of range [1s, 1h]", *duration))
 	case *maxRequests < 0:
 		bad = append(bad, "--max-requests must not be negative")
+	case *maxRequests > 0 && *fault:
+		bad = append(bad, "--max-requests cannot bound --fault: each fault phase lasts until its events happened")
 	case *d1Latency < 0 || *d1Latency > 10*time.Second:
 		bad = append(bad, fmt.Sprintf("--d1-latency %s is out of range [0, 10s]", *d1Latency))
 	case *think < 0 || *think > time.Minute:
 		bad = append(bad, fmt.Sprintf("--think %s is out of range [0, 1m]", *think))
 	case *customers < 100 || *customers > 1_000_000:
 		bad = append(bad, fmt.Sprintf("--customers %d is out of range [100, 1000000]", *customers))
+	}
+	if *report != "" {
+		if st, err := os.Stat(filepath.Dir(*report)); err != nil || !st.IsDir() {
+			bad = append(bad, fmt.Sprintf("--report %s: its directory does not exist", *report))
+		}
 	}
 	if len(bad) > 0 {
 		return errors.New("loadtest: " + strings.Join(bad, "; "))
@@ -117,10 +126,21 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		what = fmt.Sprintf("%d users through the fault sequence", o.Users)
 	}
 	fmt.Fprintf(stdout, "loadtest: %s, think time %s, D1 latency %s, %d customers, data in %s\n", what, o.Think, o.D1Latency, o.Customers, dir)
+	loadBefore := runinfo.LoadAverage()
 	res, err := runLoad(ctx, o)
 	logFile.Close()
 	if err == nil {
-		printLoadResult(stdout, res)
+		var out strings.Builder
+		printLoadResult(&out, res)
+		fmt.Fprint(stdout, out.String())
+		if *report != "" {
+			md := reportMarkdown(time.Now(), runinfo.Describe(), args, [2]string{loadBefore, runinfo.LoadAverage()}, out.String())
+			if werr := os.WriteFile(*report, []byte(md), 0o644); werr != nil {
+				err = fmt.Errorf("loadtest: write the report: %w", werr)
+			} else {
+				fmt.Fprintf(stdout, "\nreport written to %s\n", *report)
+			}
+		}
 	}
 	failed := err != nil || len(res.Failed()) > 0
 	if *keep || failed {
@@ -135,6 +155,19 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("loadtest: %d of %d checks failed", len(f), len(res.Checks))
 	}
 	return nil
+}
+
+// reportMarkdown is the recorded form of a run's report: when, on what machine and commit,
+// with which flags and how busy the machine was, then the report as printed. It records failing runs too: a figure is
+// only quoted from a report whose checks all pass.
+func reportMarkdown(at time.Time, machine string, args []string, load [2]string, report string) string {
+	flags := "(defaults)"
+	if len(args) > 0 {
+		flags = "`" + strings.Join(args, " ") + "`"
+	}
+	return fmt.Sprintf("# ctpdesk load test\n\nMeasured by `make loadtest` (tools/loadtest) on %s, %s.\n"+
+		"Flags: %s. Machine load average (1 min): %s at the start, %s at the end.\n\n```\n%s```\n",
+		at.UTC().Format("2006-01-02 15:04 MST"), machine, flags, load[0], load[1], strings.TrimLeft(report, "\n"))
 }
 
 // runLoad starts the harness, signs the users in, drives the load (through the fault sequence
@@ -165,25 +198,35 @@ func runLoad(ctx context.Context, o loadOptions) (*loadResult, error) {
 	var elapsed time.Duration
 	if o.Fault {
 		names = []string{"warm-up"}
-		phases := faultPhases(o.Timings, o.D1Latency)
+		probe := newFaultProbe(h, run, client)
+		phases := faultPhases(o.Timings, o.D1Latency, probe)
+		// A phase waits for its event at most this long past its length; the outage's
+		// includes the cache TTL its stale probe has to outlive.
+		wait := o.Timings.Event + probe.ttl
 		warm := opts
 		warm.Duration, warm.MaxRequests = o.Timings.Warmup, 0
 		drive.Run(ctx, warm)
 		if base, err = h.settle(ctx, transport, nil, 5*time.Second); err != nil {
 			return nil, err
 		}
-		opts.Duration = 0
+		// The sequence ends the load; the duration is only a ceiling above its own bounds.
+		opts.Duration, opts.MaxRequests = time.Minute, 0
 		for _, p := range phases {
 			names = append(names, p.Name)
-			opts.Duration += p.Length
+			opts.Duration += p.Length + wait
 		}
 		wctx, stopWatch := context.WithCancel(ctx)
 		breaker := watchBreaker(wctx, h, run)
+		lctx, endLoad := context.WithCancel(ctx)
 		seqErr := make(chan error, 1)
-		go func() { seqErr <- runFaultSequence(wctx, h, run, phases) }()
-		drive.Run(ctx, opts)
+		go func() {
+			seqErr <- runFaultSequence(wctx, h, run, phases, wait)
+			endLoad()
+		}()
+		drive.Run(lctx, opts)
 		elapsed = time.Since(start)
 		stopWatch()
+		endLoad()
 		if err := <-seqErr; err != nil {
 			return nil, err
 		}
@@ -212,7 +255,7 @@ func runLoad(ctx context.Context, o loadOptions) (*loadResult, error) {
 		res.Audit = append(res.Audit, MatchAudit(action, ok[action], events[action]))
 	}
 	res.Chain = chain
-	res.Checks = statusChecks(res.Obs)
+	res.Checks = append(statusChecks(res.Obs), followCheck(res.Obs))
 	if o.Budgets {
 		comparisonBudget := o.D1Latency + comparisonBudgetSlack
 		if o.Fault {

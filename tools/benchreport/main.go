@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"ctpdesk/internal/runinfo"
+	"ctpdesk/internal/stats"
 )
 
 func main() {
@@ -110,16 +110,6 @@ func trimProcs(name string) string {
 	return name
 }
 
-func median(vs []float64) float64 {
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
 func (res *results) table() string {
 	var b strings.Builder
 	b.WriteString("| package | benchmark | runs | medians |\n| --- | --- | ---: | --- |\n")
@@ -129,7 +119,7 @@ func (res *results) table() string {
 		for _, unit := range res.units[name] {
 			vs := res.values[name][unit]
 			runs = max(runs, len(vs))
-			parts = append(parts, format(median(vs), unit))
+			parts = append(parts, format(stats.Median(vs), unit))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", strings.TrimPrefix(res.pkg[name], "ctpdesk/"),
 			strings.TrimPrefix(name, "Benchmark"), runs, strings.Join(parts, " · "))
@@ -148,22 +138,8 @@ func format(v float64, unit string) string {
 }
 
 func header() string {
-	commit := "unknown"
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		commit = strings.TrimSpace(string(out))
-	}
-	cpu := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "model name") {
-				cpu = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
-				break
-			}
-		}
-	}
-	return fmt.Sprintf("# ctpdesk performance\n\nMeasured by `make bench` on %s, commit %s, %s, %d cores (GOMAXPROCS %d), %s %s/%s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), commit, cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0),
-		runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("# ctpdesk performance\n\nMeasured by `make bench` on %s, %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runinfo.Describe())
 }
 
 const method = `
@@ -172,6 +148,12 @@ const method = `
 Each benchmark ran several times (` + "`-count`" + `) in one ` + "`go test -bench`" + ` invocation; the
 table shows the median of those runs for every unit the benchmark reports. Custom units
 (` + "`p50-ms`" + `, ` + "`p95-ms`" + `, ` + "`ratio`" + `, ` + "`events/s`" + ` …) are reported by the benchmarks themselves with
-` + "`b.ReportMetric`" + `; ratios compare figures measured side by side in the same benchmark. The
-machine is shared, so absolute numbers move between runs; the ratios are the stable part.
+` + "`b.ReportMetric`" + `; percentiles are nearest-rank and medians the middle value, both from
+` + "`internal/stats`" + `, the same functions the load test reports with. Ratios compare figures
+measured side by side in the same benchmark, both sides warmed alike and measured in turns.
+The machine is shared, so absolute numbers move between runs; the ratios are the stable part.
+
+The load-test figures are not benchmarks: ` + "`make loadtest`" + ` writes its whole report (latencies
+per request kind, audit matching, checks), with the date, machine, commit and flags, to
+[LOADTEST.md](LOADTEST.md).
 `

@@ -40,8 +40,8 @@ func TestMediansAndTable(t *testing.T) {
 		t.Error("a malformed line became a row")
 	}
 	md, _ := os.ReadFile(out)
-	if !strings.Contains(string(md), "## Method") || !strings.Contains(string(md), "commit") {
-		t.Errorf("markdown lacks its header or method:\n%s", md)
+	if !strings.Contains(string(md), "## Method") || !strings.Contains(string(md), "commit") || !strings.Contains(string(md), "(LOADTEST.md)") {
+		t.Errorf("markdown lacks its header, its method or the load test's report:\n%s", md)
 	}
 }
 

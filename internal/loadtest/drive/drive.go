@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"ctpdesk/internal/stats"
 )
 
 // Request is one request a virtual user makes: its kind for the report, and how to make it.
@@ -97,7 +99,7 @@ func Run(ctx context.Context, o Options) Report {
 	return Summarise(samples, time.Since(start))
 }
 
-// Summarise groups samples by kind and computes their percentiles.
+// Summarise groups samples by kind and computes their percentiles (stats.Percentile).
 func Summarise(samples []Sample, elapsed time.Duration) Report {
 	byKind := map[string][]Sample{}
 	for _, s := range samples {
@@ -124,22 +126,11 @@ func Summarise(samples []Sample, elapsed time.Duration) Report {
 			}
 			ds = append(ds, s.Duration)
 		}
-		slices.Sort(ds)
-		kr.P50, kr.P95, kr.P99 = Percentile(ds, 50), Percentile(ds, 95), Percentile(ds, 99)
-		kr.Max = ds[len(ds)-1]
+		kr.P50, kr.P95, kr.P99 = stats.Percentile(ds, 50), stats.Percentile(ds, 95), stats.Percentile(ds, 99)
+		kr.Max = slices.Max(ds)
 		r.Kinds = append(r.Kinds, kr)
 	}
 	return r
-}
-
-// Percentile returns the p-th percentile of sorted durations by the nearest-rank method.
-func Percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(p/100*float64(len(sorted))+0.999999) - 1
-	rank = max(0, min(rank, len(sorted)-1))
-	return sorted[rank]
 }
 
 // Kind returns the report of one kind, and whether there was any.

@@ -10,18 +10,22 @@ import (
 	"time"
 )
 
-func TestPercentileNearestRank(t *testing.T) {
-	var ds []time.Duration
-	for i := 1; i <= 100; i++ {
-		ds = append(ds, time.Duration(i)*time.Millisecond)
+// TestSummariseReportsNearestRankPercentiles: each kind's percentiles are the shared
+// nearest-rank ones over its own samples, whatever order they finished in.
+func TestSummariseReportsNearestRankPercentiles(t *testing.T) {
+	var samples []Sample
+	for i := 100; i >= 1; i-- {
+		samples = append(samples, Sample{Kind: "x", Status: 200, Duration: time.Duration(i) * time.Millisecond})
 	}
-	for p, want := range map[float64]time.Duration{50: 50 * time.Millisecond, 95: 95 * time.Millisecond, 99: 99 * time.Millisecond, 100: 100 * time.Millisecond} {
-		if got := Percentile(ds, p); got != want {
-			t.Errorf("p%.0f = %s, want %s", p, got, want)
-		}
+	samples = append(samples, Sample{Kind: "y", Status: 500, Duration: time.Second})
+	rep := Summarise(samples, time.Second)
+	x, _ := rep.Kind("x")
+	want := KindReport{Kind: "x", Count: 100, P50: 50 * time.Millisecond, P95: 95 * time.Millisecond, P99: 99 * time.Millisecond, Max: 100 * time.Millisecond}
+	if x != want {
+		t.Errorf("kind x = %+v, want %+v", x, want)
 	}
-	if Percentile(nil, 50) != 0 {
-		t.Error("empty input")
+	if y, _ := rep.Kind("y"); y.Status5xx != 1 || y.P50 != time.Second {
+		t.Errorf("kind y = %+v", y)
 	}
 }
 
