@@ -72,6 +72,28 @@ func TestConformance(t *testing.T) {
 				}
 			})
 		}, ReasonIDTokenInvalid, `algorithm "HS256"`},
+		{"ctpdesk-iat-in-future", func(_ testing.TB, h *harness) {
+			// Signed now, claiming to be issued in an hour: a provider clock this far off (or a
+			// token minted ahead of use) is refused; go-oidc checks only exp and nbf.
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) {
+					c["iat"] = h.clock.Now().Add(time.Hour).Unix()
+					c["exp"] = h.clock.Now().Add(2 * time.Hour).Unix()
+				}
+			})
+		}, ReasonIDTokenInvalid, "issued in the future"},
+		{"ctpdesk-azp-other-client", func(_ testing.TB, h *harness) {
+			// A token for two audiences whose authorized party is the other one was issued to
+			// that client, not to ctpdesk; go-oidc checks only that aud contains ctpdesk.
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) { c["aud"] = []string{op.clientID, "other-app"}; c["azp"] = "other-app" }
+			})
+		}, ReasonIDTokenInvalid, "azp"},
+		{"ctpdesk-azp-missing-with-several-audiences", func(_ testing.TB, h *harness) {
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) { c["aud"] = []string{op.clientID, "other-app"} }
+			})
+		}, ReasonIDTokenInvalid, "azp"},
 		{"oidcc-client-test-nonce-invalid", func(_ testing.TB, h *harness) {
 			h.op.set(func(op *fakeOP) { op.mutate = func(c map[string]any) { c["nonce"] = "not-the-nonce-we-sent" } })
 		}, ReasonNonce, "nonce"},
@@ -243,6 +265,23 @@ func TestLoginSucceeds(t *testing.T) {
 	}
 	if n := h.rows(t, "auth_prelogins"); n != 0 {
 		t.Errorf("%d pre-login rows left after use, want 0", n)
+	}
+}
+
+// TestLoginAcceptsSeveralAudiencesWithOurAzp is the control case of the azp checks: a token
+// for two audiences that names ctpdesk as its authorized party, and one whose iat is a little
+// ahead (within the five minutes of clock skew allowed), are accepted.
+func TestLoginAcceptsSeveralAudiencesWithOurAzp(t *testing.T) {
+	h := newHarness(t)
+	h.op.set(func(op *fakeOP) {
+		op.mutate = func(c map[string]any) {
+			c["aud"] = []string{op.clientID, "other-app"}
+			c["azp"] = op.clientID
+			c["iat"] = h.clock.Now().Add(4 * time.Minute).Unix()
+		}
+	})
+	if _, u, err := h.login(t); err != nil || u.Subject != "staff-0042" {
+		t.Fatalf("sign-in with azp = ctpdesk: %v (%+v)", err, u)
 	}
 }
 

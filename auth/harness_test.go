@@ -52,7 +52,7 @@ func newHarnessOn(tb testing.TB, dialect store.Dialect) *harness {
 	clock := newTestClock()
 	op := newFakeOP(tb, clock)
 	db := testDB(tb, dialect)
-	sessions := NewSessionStore(db, SessionConfig{Secure: true, Now: clock.Now})
+	sessions := NewSessionStore(db, SessionConfig{Secure: true, Now: clock.Now, Roles: testRoles})
 	rp, err := NewRelyingParty(context.Background(), testRPConfig(op, clock))
 	if err != nil {
 		tb.Fatal(err)
@@ -60,13 +60,13 @@ func newHarnessOn(tb testing.TB, dialect store.Dialect) *harness {
 	return &harness{clock: clock, op: op, db: db, sessions: sessions, auth: &Authenticator{RP: rp, Sessions: sessions}}
 }
 
+// testRoles is the role map of the tests: one group per role.
+var testRoles = RoleMap{RoleAgent: {"cs-agents"}, RoleFraud: {"fraud-analysts"}, RoleAuditor: {"it-audit"}}
+
 func testRPConfig(op *fakeOP, clock *testClock) RPConfig {
 	return RPConfig{
 		Issuer: op.issuer(), ClientID: op.clientID, ClientSecret: op.clientSecret,
 		RedirectURL: "https://ctpdesk.bank.example/auth/callback",
-		Roles: RoleMap{
-			RoleAgent: {"cs-agents"}, RoleFraud: {"fraud-analysts"}, RoleAuditor: {"it-audit"},
-		},
 		PostLogoutRedirectURL: "https://ctpdesk.bank.example/login",
 		HTTPClient:            &http.Client{Timeout: 5 * time.Second},
 		Now:                   clock.Now,

@@ -18,7 +18,7 @@ type OIDCConfig struct {
 	ClientID     string   // CTPDESK_OIDC_CLIENT_ID
 	ClientSecret Secret   // CTPDESK_OIDC_CLIENT_SECRET; empty for a public client (PKCE only)
 	RedirectURL  *url.URL // CTPDESK_OIDC_REDIRECT_URL; default PublicURL + /auth/callback
-	Scopes       []string // CTPDESK_OIDC_SCOPES, comma-separated; openid is always included
+	Scopes       []string // CTPDESK_OIDC_SCOPES, comma-separated; openid is always included, offline_access by default
 	RoleClaim    string   // CTPDESK_OIDC_ROLE_CLAIM, default "groups"
 	DevIDPAddr   string   // CTPDESK_DEVIDP_ADDR: where `ctpdesk dev` runs its provider
 	DevIDPUsers  string   // CTPDESK_DEVIDP_USERS: a JSON users file for the development provider
@@ -83,7 +83,9 @@ func loadAuthConfig(r *envReader, c *Config) {
 	if o.RedirectURL != nil && c.Mode == ModeServe && o.RedirectURL.Scheme != "https" {
 		r.fail("CTPDESK_OIDC_REDIRECT_URL", "must be an https:// URL in production")
 	}
-	o.Scopes = r.list("CTPDESK_OIDC_SCOPES", []string{"openid", "profile", "email", "groups"})
+	// The default asks for offline_access: its refresh token is how a session re-checks the
+	// person at the provider.
+	o.Scopes = r.list("CTPDESK_OIDC_SCOPES", slices.Clone(auth.DefaultScopes))
 	for _, s := range o.Scopes {
 		if strings.ContainsAny(s, " \"\\") || strings.ContainsFunc(s, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 			r.fail("CTPDESK_OIDC_SCOPES", "scope %q holds characters a scope cannot have", s)
