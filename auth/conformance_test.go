@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,6 +269,52 @@ func TestLoginSucceeds(t *testing.T) {
 	}
 }
 
+// TestAuthenticationStrength: with CTPDESK_OIDC_REQUIRE_AMR or CTPDESK_OIDC_ACR_VALUES set, a
+// sign-in whose ID token does not show multi-factor authentication is refused (mfa_missing,
+// no session); one that does is accepted; and the acr asked for travels in the request.
+func TestAuthenticationStrength(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		amr     []string
+		acr     []string
+		claims  map[string]any
+		refused bool
+	}{
+		{"ctpdesk-amr-password-only", []string{"mfa", "otp", "hwk"}, nil, map[string]any{"amr": []string{"pwd"}}, true},
+		{"ctpdesk-amr-missing", []string{"mfa"}, nil, map[string]any{}, true},
+		{"ctpdesk-amr-wrong-shape", []string{"mfa"}, nil, map[string]any{"amr": map[string]any{"mfa": true}}, true},
+		{"ctpdesk-amr-otp-accepted", []string{"mfa", "otp"}, nil, map[string]any{"amr": []string{"pwd", "otp"}}, false},
+		{"ctpdesk-amr-single-string-accepted", []string{"mfa"}, nil, map[string]any{"amr": "mfa"}, false},
+		{"ctpdesk-acr-too-weak", nil, []string{"urn:bank:loa:high"}, map[string]any{"acr": "urn:bank:loa:low"}, true},
+		{"ctpdesk-acr-missing", nil, []string{"urn:bank:loa:high"}, map[string]any{}, true},
+		{"ctpdesk-acr-accepted", nil, []string{"urn:bank:loa:high"}, map[string]any{"acr": "urn:bank:loa:high"}, false},
+		{"ctpdesk-nothing-required", nil, nil, map[string]any{"amr": []string{"pwd"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.reconfigure(t, func(cfg *RPConfig) { cfg.RequireAMR, cfg.ACRValues = tc.amr, tc.acr })
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) {
+					for k, v := range tc.claims {
+						c[k] = v
+					}
+				}
+			})
+			cookies, authURL := h.begin(t)
+			code, q := h.op.authorize(authURL)
+			if len(tc.acr) > 0 && q.Get("acr_values") != strings.Join(tc.acr, " ") {
+				t.Errorf("acr_values = %q", q.Get("acr_values"))
+			}
+			w, _, err := h.callback(t, cookies, url.Values{"code": {code}, "state": {q.Get("state")}})
+			if tc.refused {
+				h.wantRefused(t, w, err, ReasonAuthStrength, "")
+			} else if err != nil {
+				t.Fatalf("sign-in refused: %v", err)
+			}
+		})
+	}
+}
+
 // TestLoginAcceptsSeveralAudiencesWithOurAzp is the control case of the azp checks: a token
 // for two audiences that names ctpdesk as its authorized party, and one whose iat is a little
 // ahead (within the five minutes of clock skew allowed), are accepted.
@@ -334,13 +381,7 @@ func TestLoginNestedRoleClaim(t *testing.T) {
 	} {
 		t.Run(tc.claim, func(t *testing.T) {
 			h := newHarness(t)
-			cfg := testRPConfig(h.op, h.clock)
-			cfg.RoleClaim = tc.claim
-			rp, err := NewRelyingParty(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.auth = &Authenticator{RP: rp, Sessions: h.sessions}
+			h.reconfigure(t, func(cfg *RPConfig) { cfg.RoleClaim = tc.claim })
 			h.op.set(func(op *fakeOP) {
 				op.mutate = func(c map[string]any) {
 					c["groups"] = []string{"marketing"}

@@ -66,11 +66,23 @@ var testRoles = RoleMap{RoleAgent: {"cs-agents"}, RoleFraud: {"fraud-analysts"},
 func testRPConfig(op *fakeOP, clock *testClock) RPConfig {
 	return RPConfig{
 		Issuer: op.issuer(), ClientID: op.clientID, ClientSecret: op.clientSecret,
-		RedirectURL: "https://ctpdesk.bank.example/auth/callback",
+		RedirectURL:           "https://ctpdesk.bank.example/auth/callback",
 		PostLogoutRedirectURL: "https://ctpdesk.bank.example/login",
 		HTTPClient:            &http.Client{Timeout: 5 * time.Second},
 		Now:                   clock.Now,
 	}
+}
+
+// reconfigure rebuilds the harness's relying party with the test configuration changed by f.
+func (h *harness) reconfigure(tb testing.TB, f func(cfg *RPConfig)) {
+	tb.Helper()
+	cfg := testRPConfig(h.op, h.clock)
+	f(&cfg)
+	rp, err := NewRelyingParty(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.auth = &Authenticator{RP: rp, Sessions: h.sessions}
 }
 
 // begin starts a sign-in and returns the browser's cookies and the authorization URL.

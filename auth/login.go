@@ -19,6 +19,7 @@ const (
 	ReasonIDTokenMissing = "id_token_missing"
 	ReasonIDTokenInvalid = "id_token_invalid"
 	ReasonNonce          = "nonce_mismatch"
+	ReasonAuthStrength   = "mfa_missing" // amr or acr do not show the required (multi-factor) authentication
 	ReasonUserInfo       = "userinfo_invalid"
 	ReasonNoRole         = "no_role"
 	ReasonSession        = "session_failed"

@@ -43,6 +43,13 @@ type RPConfig struct {
 	HTTPClient *http.Client
 	// Now is the clock used to check token times; nil means time.Now.
 	Now func() time.Time
+	// RequireAMR, when set, refuses a sign-in whose ID token's amr claim names none of these
+	// authentication methods (RFC 8176 values such as "mfa", "otp", "hwk"): it is how ctpdesk
+	// checks that the provider did multi-factor authentication.
+	RequireAMR []string
+	// ACRValues, when set, are asked for as acr_values, and a sign-in whose ID token's acr
+	// is not one of them is refused.
+	ACRValues []string
 	// RetryMin and RetryMax bound the wait between discovery attempts while the provider cannot
 	// be reached (see StartRelyingParty); zero means one second and one minute.
 	RetryMin, RetryMax time.Duration
@@ -237,7 +244,11 @@ func (rp *RelyingParty) authCodeURL(p preLogin) (string, error) {
 	if d == nil {
 		return "", ErrSignInUnavailable
 	}
-	return d.oauth.AuthCodeURL(p.State, oidc.Nonce(p.Nonce), oauth2.S256ChallengeOption(p.Verifier)), nil
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(p.Nonce), oauth2.S256ChallengeOption(p.Verifier)}
+	if len(rp.cfg.ACRValues) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(rp.cfg.ACRValues, " ")))
+	}
+	return d.oauth.AuthCodeURL(p.State, opts...), nil
 }
 
 // exchange trades the authorization code for tokens and returns the verified identity: the
@@ -265,7 +276,23 @@ func (rp *RelyingParty) exchange(ctx context.Context, code string, p preLogin) (
 	if !equalTokens(idt.Nonce, p.Nonce) {
 		return Grant{}, loginErr(ReasonNonce, errors.New("nonce does not match"))
 	}
+	if err := rp.checkStrength(claims); err != nil {
+		return Grant{}, err
+	}
 	return rp.grant(ctx, d, tok, idt, claims, rawID)
+}
+
+// checkStrength refuses a sign-in whose authentication was weaker than configured: the
+// provider's amr must name one of RequireAMR and its acr be one of ACRValues, when set. Only
+// the sign-in is checked: a refreshed ID token describes that same authentication.
+func (rp *RelyingParty) checkStrength(c idClaims) error {
+	if want := rp.cfg.RequireAMR; len(want) > 0 && !slices.ContainsFunc(c.AMR, func(m string) bool { return slices.Contains(want, m) }) {
+		return loginErr(ReasonAuthStrength, fmt.Errorf("id token amr %.120q names none of %q", c.AMR, want))
+	}
+	if want := rp.cfg.ACRValues; len(want) > 0 && !slices.Contains(want, c.ACR) {
+		return loginErr(ReasonAuthStrength, fmt.Errorf("id token acr %.60q is none of %q", c.ACR, want))
+	}
+	return nil
 }
 
 // verifyIDToken verifies a raw ID token (issuer, audience, expiry, signature through go-oidc)
@@ -376,7 +403,28 @@ type idClaims struct {
 	PreferredUsername string `json:"preferred_username"`
 	Email             string `json:"email"`
 	AuthorizedParty   string `json:"azp"`
-	raw               map[string]json.RawMessage
+	// AMR and ACR say how the person authenticated (OpenID Connect Core 2).
+	AMR stringList `json:"amr"`
+	ACR string     `json:"acr"`
+	raw map[string]json.RawMessage
+}
+
+// stringList is a claim that should be a list of strings; a lone string is taken as a list of
+// one, and any other shape as no value, so an odd claim ctpdesk does not require never breaks
+// a sign-in.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var list []string
+	if json.Unmarshal(b, &list) == nil {
+		*l = list
+		return nil
+	}
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = []string{one}
+	}
+	return nil
 }
 
 func decodeClaims(decode func(any) error) (idClaims, error) {

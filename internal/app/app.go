@@ -128,6 +128,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 		RedirectURL:           RedirectURL(cfg),
 		Scopes:                cfg.OIDC.Scopes,
 		RoleClaim:             cfg.OIDC.RoleClaim,
+		RequireAMR:            cfg.OIDC.RequireAMR,
+		ACRValues:             cfg.OIDC.ACRValues,
 		PostLogoutRedirectURL: PostLogoutURL(cfg),
 		HTTPClient:            &http.Client{Timeout: 10 * time.Second},
 		Log:                   log.With("component", "oidc"),
