@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"ctpdesk/static"
@@ -41,6 +42,27 @@ func TestHSTSOverHTTPS(t *testing.T) {
 		}
 		if got := serve(false, target, false); got != "" {
 			t.Errorf("plain http, %s: HSTS %q, want none", target, got)
+		}
+	}
+}
+
+// TestTraceIsRefused: no route answers TRACE (it would echo the request, cookies included, to
+// a script that can read the answer).
+func TestTraceIsRefused(t *testing.T) {
+	assets, err := static.Load("/static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mustNew(t, Deps{Assets: assets, Version: "test"})
+	e := echo.New()
+	h.register(e, nil)
+	for _, target := range []string{"/", "/login", "/customers", "/healthz", assets.URL("css/app.css")} {
+		r := httptest.NewRequest(http.MethodTrace, target, nil)
+		r.Header.Set("Cookie", "ctpdesk_sid=secret-value")
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		if w.Code != http.StatusMethodNotAllowed || strings.Contains(w.Body.String(), "secret-value") {
+			t.Errorf("TRACE %s: %d %q", target, w.Code, w.Body.String())
 		}
 	}
 }
