@@ -24,10 +24,10 @@ type OIDCConfig struct {
 	// (CTPDESK_OIDC_REQUIRE_AMR); ACRValues are asked for and required of acr
 	// (CTPDESK_OIDC_ACR_VALUES). Both empty by default: multi-factor authentication is the
 	// provider's, and these make ctpdesk check the provider's word for it.
-	RequireAMR []string
-	ACRValues  []string
-	DevIDPAddr   string   // CTPDESK_DEVIDP_ADDR: where `ctpdesk dev` runs its provider
-	DevIDPUsers  string   // CTPDESK_DEVIDP_USERS: a JSON users file for the development provider
+	RequireAMR  []string
+	ACRValues   []string
+	DevIDPAddr  string // CTPDESK_DEVIDP_ADDR: where `ctpdesk dev` runs its provider
+	DevIDPUsers string // CTPDESK_DEVIDP_USERS: a JSON users file for the development provider
 }
 
 // RoleConfig maps IdP groups to ctpdesk roles (comma-separated group names per role).
