@@ -13,6 +13,7 @@ const (
 	ActionLoginFailed    Action = "login.failed"
 	ActionLogout         Action = "logout"
 	ActionSessionExpired Action = "session.expired"
+	ActionSessionRevoked Action = "session.revoked" // ended by the re-check at the OpenID Provider
 	ActionAccessDenied   Action = "access.denied"
 	ActionSearch         Action = "customer.search"
 	ActionCustomerView   Action = "customer.view"

@@ -215,16 +215,3 @@ func FormatDetails(d map[string]string) string {
 	}
 	return strings.Join(parts, " ")
 }
-
-// defuseFormula keeps a spreadsheet from evaluating a cell (CSV injection): a user agent or a
-// name can start with '=', '+', '-' or '@'.
-func defuseFormula(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}

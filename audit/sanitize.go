@@ -41,7 +41,7 @@ const (
 )
 
 var knownActions = map[Action]bool{
-	ActionLogin: true, ActionLoginFailed: true, ActionLogout: true, ActionSessionExpired: true,
+	ActionLogin: true, ActionLoginFailed: true, ActionLogout: true, ActionSessionExpired: true, ActionSessionRevoked: true,
 	ActionAccessDenied: true, ActionSearch: true, ActionCustomerView: true, ActionComparison: true,
 	ActionRefresh: true, ActionReveal: true, ActionAuditRead: true,
 	ActionAuditExport: true,

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,28 @@ func TestConformance(t *testing.T) {
 				}
 			})
 		}, ReasonIDTokenInvalid, `algorithm "HS256"`},
+		{"ctpdesk-iat-in-future", func(_ testing.TB, h *harness) {
+			// Signed now, claiming to be issued in an hour: a provider clock this far off (or a
+			// token minted ahead of use) is refused; go-oidc checks only exp and nbf.
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) {
+					c["iat"] = h.clock.Now().Add(time.Hour).Unix()
+					c["exp"] = h.clock.Now().Add(2 * time.Hour).Unix()
+				}
+			})
+		}, ReasonIDTokenInvalid, "issued in the future"},
+		{"ctpdesk-azp-other-client", func(_ testing.TB, h *harness) {
+			// A token for two audiences whose authorized party is the other one was issued to
+			// that client, not to ctpdesk; go-oidc checks only that aud contains ctpdesk.
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) { c["aud"] = []string{op.clientID, "other-app"}; c["azp"] = "other-app" }
+			})
+		}, ReasonIDTokenInvalid, "azp"},
+		{"ctpdesk-azp-missing-with-several-audiences", func(_ testing.TB, h *harness) {
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) { c["aud"] = []string{op.clientID, "other-app"} }
+			})
+		}, ReasonIDTokenInvalid, "azp"},
 		{"oidcc-client-test-nonce-invalid", func(_ testing.TB, h *harness) {
 			h.op.set(func(op *fakeOP) { op.mutate = func(c map[string]any) { c["nonce"] = "not-the-nonce-we-sent" } })
 		}, ReasonNonce, "nonce"},
@@ -246,6 +269,69 @@ func TestLoginSucceeds(t *testing.T) {
 	}
 }
 
+// TestAuthenticationStrength: with CTPDESK_OIDC_REQUIRE_AMR or CTPDESK_OIDC_ACR_VALUES set, a
+// sign-in whose ID token does not show multi-factor authentication is refused (mfa_missing,
+// no session); one that does is accepted; and the acr asked for travels in the request.
+func TestAuthenticationStrength(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		amr     []string
+		acr     []string
+		claims  map[string]any
+		refused bool
+	}{
+		{"ctpdesk-amr-password-only", []string{"mfa", "otp", "hwk"}, nil, map[string]any{"amr": []string{"pwd"}}, true},
+		{"ctpdesk-amr-missing", []string{"mfa"}, nil, map[string]any{}, true},
+		{"ctpdesk-amr-wrong-shape", []string{"mfa"}, nil, map[string]any{"amr": map[string]any{"mfa": true}}, true},
+		{"ctpdesk-amr-otp-accepted", []string{"mfa", "otp"}, nil, map[string]any{"amr": []string{"pwd", "otp"}}, false},
+		{"ctpdesk-amr-single-string-accepted", []string{"mfa"}, nil, map[string]any{"amr": "mfa"}, false},
+		{"ctpdesk-acr-too-weak", nil, []string{"urn:bank:loa:high"}, map[string]any{"acr": "urn:bank:loa:low"}, true},
+		{"ctpdesk-acr-missing", nil, []string{"urn:bank:loa:high"}, map[string]any{}, true},
+		{"ctpdesk-acr-accepted", nil, []string{"urn:bank:loa:high"}, map[string]any{"acr": "urn:bank:loa:high"}, false},
+		{"ctpdesk-nothing-required", nil, nil, map[string]any{"amr": []string{"pwd"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.reconfigure(t, func(cfg *RPConfig) { cfg.RequireAMR, cfg.ACRValues = tc.amr, tc.acr })
+			h.op.set(func(op *fakeOP) {
+				op.mutate = func(c map[string]any) {
+					for k, v := range tc.claims {
+						c[k] = v
+					}
+				}
+			})
+			cookies, authURL := h.begin(t)
+			code, q := h.op.authorize(authURL)
+			if len(tc.acr) > 0 && q.Get("acr_values") != strings.Join(tc.acr, " ") {
+				t.Errorf("acr_values = %q", q.Get("acr_values"))
+			}
+			w, _, err := h.callback(t, cookies, url.Values{"code": {code}, "state": {q.Get("state")}})
+			if tc.refused {
+				h.wantRefused(t, w, err, ReasonAuthStrength, "")
+			} else if err != nil {
+				t.Fatalf("sign-in refused: %v", err)
+			}
+		})
+	}
+}
+
+// TestLoginAcceptsSeveralAudiencesWithOurAzp is the control case of the azp checks: a token
+// for two audiences that names ctpdesk as its authorized party, and one whose iat is a little
+// ahead (within the five minutes of clock skew allowed), are accepted.
+func TestLoginAcceptsSeveralAudiencesWithOurAzp(t *testing.T) {
+	h := newHarness(t)
+	h.op.set(func(op *fakeOP) {
+		op.mutate = func(c map[string]any) {
+			c["aud"] = []string{op.clientID, "other-app"}
+			c["azp"] = op.clientID
+			c["iat"] = h.clock.Now().Add(4 * time.Minute).Unix()
+		}
+	})
+	if _, u, err := h.login(t); err != nil || u.Subject != "staff-0042" {
+		t.Fatalf("sign-in with azp = ctpdesk: %v (%+v)", err, u)
+	}
+}
+
 // TestLoginNoRole: a verified person whose groups map to no role is refused and gets no
 // session (deny by default).
 func TestLoginNoRole(t *testing.T) {
@@ -295,13 +381,7 @@ func TestLoginNestedRoleClaim(t *testing.T) {
 	} {
 		t.Run(tc.claim, func(t *testing.T) {
 			h := newHarness(t)
-			cfg := testRPConfig(h.op, h.clock)
-			cfg.RoleClaim = tc.claim
-			rp, err := NewRelyingParty(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.auth = &Authenticator{RP: rp, Sessions: h.sessions}
+			h.reconfigure(t, func(cfg *RPConfig) { cfg.RoleClaim = tc.claim })
 			h.op.set(func(op *fakeOP) {
 				op.mutate = func(c map[string]any) {
 					c["groups"] = []string{"marketing"}

@@ -89,6 +89,7 @@ type fakeOP struct {
 
 	mu              sync.Mutex
 	discoveryIssuer string  // issuer in discovery; "" means the server's URL
+	discoveryDown   bool    // discovery answers 503, as a provider in an outage
 	published       []opKey // keys in the JWKS
 	signer          opKey   // key that signs ID tokens
 	mutate          func(claims map[string]any)
@@ -99,6 +100,17 @@ type fakeOP struct {
 	codes           map[string]codeGrant
 	clientID        string
 	clientSecret    string
+
+	// Refresh tokens: issued at the code exchange unless noRefresh, single use (rotated on
+	// every refresh). groups are what the provider says about the user now; refreshOutage
+	// answers refreshes with 503, refuseRefresh with invalid_grant.
+	groups        []string
+	noRefresh     bool
+	refreshTokens map[string]bool
+	refreshCalls  int
+	refreshOutage bool
+	refuseRefresh bool
+	mutateRefresh func(claims map[string]any)
 }
 
 func newFakeOP(tb testing.TB, clock *testClock) *fakeOP {
@@ -107,6 +119,7 @@ func newFakeOP(tb testing.TB, clock *testClock) *fakeOP {
 	op := &fakeOP{
 		tb: tb, clock: clock, published: []opKey{k}, signer: k, groupsInIDToken: true,
 		codes: map[string]codeGrant{}, clientID: "ctpdesk", clientSecret: "test-only-client-secret-0123456789abcdef",
+		groups: []string{"cs-agents", "unrelated"}, refreshTokens: map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", op.discovery)
@@ -122,8 +135,12 @@ func (op *fakeOP) issuer() string { return op.srv.URL }
 
 func (op *fakeOP) discovery(w http.ResponseWriter, _ *http.Request) {
 	op.mu.Lock()
-	iss := op.discoveryIssuer
+	iss, down := op.discoveryIssuer, op.discoveryDown
 	op.mu.Unlock()
+	if down {
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
 	if iss == "" {
 		iss = op.srv.URL
 	}
@@ -185,6 +202,10 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"error": "invalid_client"})
 		return
 	}
+	if r.PostForm.Get("grant_type") == "refresh_token" {
+		op.refresh(w, r)
+		return
+	}
 	op.mu.Lock()
 	grant, found := op.codes[r.PostForm.Get("code")]
 	delete(op.codes, r.PostForm.Get("code"))
@@ -196,15 +217,11 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"error": "invalid_grant"})
 		return
 	}
-	now := op.clock.Now()
-	claims := map[string]any{
-		"iss": op.srv.URL, "sub": "staff-0042", "aud": op.clientID,
-		"exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(),
-		"nonce": grant.nonce, "name": "Ada Agent", "email": "ada@bank.example",
-	}
+	claims := op.userClaims()
+	claims["nonce"] = grant.nonce
 	op.mu.Lock()
 	if op.groupsInIDToken {
-		claims["groups"] = []string{"cs-agents", "unrelated"}
+		claims["groups"] = op.groups
 	}
 	mutate, raw, signer := op.mutate, op.rawIDToken, op.signer
 	op.mu.Unlock()
@@ -217,9 +234,69 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 	} else {
 		idToken = signJWT(op.tb, signer, claims)
 	}
-	writeJSON(w, map[string]any{
+	answer := map[string]any{
 		"access_token": "at-" + r.PostForm.Get("code"), "token_type": "Bearer",
 		"expires_in": 300, "id_token": idToken,
+	}
+	if rt := op.newRefreshToken(); rt != "" {
+		answer["refresh_token"] = rt
+	}
+	writeJSON(w, answer)
+}
+
+// userClaims are the ID token claims of the provider's one user, issued now.
+func (op *fakeOP) userClaims() map[string]any {
+	now := op.clock.Now()
+	return map[string]any{
+		"iss": op.srv.URL, "sub": "staff-0042", "aud": op.clientID,
+		"exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(),
+		"name": "Ada Agent", "email": "ada@bank.example",
+	}
+}
+
+// newRefreshToken issues a refresh token, or "" when the provider issues none.
+func (op *fakeOP) newRefreshToken() string {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	if op.noRefresh {
+		return ""
+	}
+	rt := "rt-" + newToken()
+	op.refreshTokens[rt] = true
+	return rt
+}
+
+// refresh plays the refresh_token grant: the token is used up, a new one and a new ID token
+// with the user's current groups come back.
+func (op *fakeOP) refresh(w http.ResponseWriter, r *http.Request) {
+	rt := r.PostForm.Get("refresh_token")
+	op.mu.Lock()
+	op.refreshCalls++
+	valid := op.refreshTokens[rt]
+	if !op.refreshOutage {
+		// A provider in an outage never got to use the token up.
+		delete(op.refreshTokens, rt)
+	}
+	outage, refuse, groups, mutate, signer := op.refreshOutage, op.refuseRefresh, op.groups, op.mutateRefresh, op.signer
+	op.mu.Unlock()
+	switch {
+	case outage:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		writeJSON(w, map[string]string{"error": "temporarily_unavailable"})
+		return
+	case refuse || !valid:
+		w.WriteHeader(http.StatusBadRequest)
+		writeJSON(w, map[string]string{"error": "invalid_grant"})
+		return
+	}
+	claims := op.userClaims()
+	claims["groups"] = groups
+	if mutate != nil {
+		mutate(claims)
+	}
+	writeJSON(w, map[string]any{
+		"access_token": "at-refreshed", "token_type": "Bearer", "expires_in": 300,
+		"id_token": signJWT(op.tb, signer, claims), "refresh_token": op.newRefreshToken(),
 	})
 }
 

@@ -54,7 +54,7 @@ func newHarnessOn(tb testing.TB, dialect store.Dialect) *harness {
 	db := testDB(tb, dialect)
 	// The harness checks what the flows do, not how fast a busy machine answers: a request may
 	// wait longer for the store than production's 500 ms. unavailable_test.go sets the bound.
-	sessions := NewSessionStore(db, SessionConfig{Secure: true, Now: clock.Now, DBTimeout: 30 * time.Second})
+	sessions := NewSessionStore(db, SessionConfig{Secure: true, Now: clock.Now, Roles: testRoles, DBTimeout: 30 * time.Second})
 	rp, err := NewRelyingParty(context.Background(), testRPConfig(op, clock))
 	if err != nil {
 		tb.Fatal(err)
@@ -62,17 +62,29 @@ func newHarnessOn(tb testing.TB, dialect store.Dialect) *harness {
 	return &harness{clock: clock, op: op, db: db, sessions: sessions, auth: &Authenticator{RP: rp, Sessions: sessions}}
 }
 
+// testRoles is the role map of the tests: one group per role.
+var testRoles = RoleMap{RoleAgent: {"cs-agents"}, RoleFraud: {"fraud-analysts"}, RoleAuditor: {"it-audit"}}
+
 func testRPConfig(op *fakeOP, clock *testClock) RPConfig {
 	return RPConfig{
 		Issuer: op.issuer(), ClientID: op.clientID, ClientSecret: op.clientSecret,
-		RedirectURL: "https://ctpdesk.bank.example/auth/callback",
-		Roles: RoleMap{
-			RoleAgent: {"cs-agents"}, RoleFraud: {"fraud-analysts"}, RoleAuditor: {"it-audit"},
-		},
+		RedirectURL:           "https://ctpdesk.bank.example/auth/callback",
 		PostLogoutRedirectURL: "https://ctpdesk.bank.example/login",
 		HTTPClient:            &http.Client{Timeout: 5 * time.Second},
 		Now:                   clock.Now,
 	}
+}
+
+// reconfigure rebuilds the harness's relying party with the test configuration changed by f.
+func (h *harness) reconfigure(tb testing.TB, f func(cfg *RPConfig)) {
+	tb.Helper()
+	cfg := testRPConfig(h.op, h.clock)
+	f(&cfg)
+	rp, err := NewRelyingParty(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.auth = &Authenticator{RP: rp, Sessions: h.sessions}
 }
 
 // begin starts a sign-in and returns the browser's cookies and the authorization URL.

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -18,6 +19,7 @@ const (
 	ReasonIDTokenMissing = "id_token_missing"
 	ReasonIDTokenInvalid = "id_token_invalid"
 	ReasonNonce          = "nonce_mismatch"
+	ReasonAuthStrength   = "mfa_missing" // amr or acr do not show the required (multi-factor) authentication
 	ReasonUserInfo       = "userinfo_invalid"
 	ReasonNoRole         = "no_role"
 	ReasonSession        = "session_failed"
@@ -49,21 +51,32 @@ func (e *LoginError) Is(target error) bool { return target == ErrLoginRefused }
 
 func loginErr(reason string, err error) error { return &LoginError{Reason: reason, Err: err} }
 
-// Authenticator runs sign-in and sign-out: the relying party plus the session store.
+// Authenticator runs sign-in, sign-out and the re-check of live sessions at the provider:
+// the relying party plus the session store.
 type Authenticator struct {
 	RP       *RelyingParty
 	Sessions *SessionStore
+	// Log receives re-checks that could not reach the provider; nil discards them.
+	Log *slog.Logger
 }
+
+// Available reports whether people can sign in: the provider's discovery has succeeded.
+func (a *Authenticator) Available() bool { return a.RP.Ready() }
 
 // BeginLogin records a new pre-login (state, nonce, PKCE verifier) for this browser and returns
 // the provider URL to send it to. returnTo is where the user lands after signing in; anything
 // but a local path becomes "/".
 func (a *Authenticator) BeginLogin(w http.ResponseWriter, r *http.Request, returnTo string) (string, error) {
+	if !a.RP.Ready() {
+		// Checked before the pre-login row is written: nothing is stored for a sign-in
+		// that cannot happen.
+		return "", ErrSignInUnavailable
+	}
 	p, err := a.Sessions.beginPreLogin(w, r, SafeReturnPath(returnTo))
 	if err != nil {
 		return "", err
 	}
-	return a.RP.authCodeURL(p), nil
+	return a.RP.authCodeURL(p)
 }
 
 // FinishLogin handles the provider's redirect back: the pre-login record is taken (single use),
@@ -71,7 +84,8 @@ func (a *Authenticator) BeginLogin(w http.ResponseWriter, r *http.Request, retur
 // verified, roles mapped, approve called, and a new session started. approve (which may be
 // nil) is where the caller writes the audit event: if it fails, no session is created. It
 // returns the signed-in user and the local path to go to. Every refusal is a *LoginError and
-// leaves no session behind.
+// leaves no session behind; while the provider has not been reached the error is
+// ErrSignInUnavailable instead.
 func (a *Authenticator) FinishLogin(w http.ResponseWriter, r *http.Request, approve func(User) error) (User, string, error) {
 	q := r.URL.Query()
 	p, err := a.Sessions.consumePreLogin(w, r)
@@ -97,10 +111,12 @@ func (a *Authenticator) FinishLogin(w http.ResponseWriter, r *http.Request, appr
 	if code == "" {
 		return User{}, "", loginErr(ReasonCodeMissing, errors.New("callback has no code"))
 	}
-	u, rawID, err := a.RP.exchange(r.Context(), code, p)
+	g, err := a.RP.exchange(r.Context(), code, p)
 	if err != nil {
 		return User{}, "", err
 	}
+	u := g.User
+	u.Roles = a.Sessions.cfg.Roles.Roles(g.Groups)
 	if len(u.Roles) == 0 {
 		// Deny by default: a verified person without a mapped group gets no session at all.
 		return User{}, "", &LoginError{Reason: ReasonNoRole, User: &u, Err: errors.New("no group maps to a role")}
@@ -110,7 +126,7 @@ func (a *Authenticator) FinishLogin(w http.ResponseWriter, r *http.Request, appr
 			return User{}, "", &LoginError{Reason: ReasonNotRecorded, User: &u, Err: err}
 		}
 	}
-	if _, err := a.Sessions.Start(w, r, u, rawID); err != nil {
+	if _, err := a.Sessions.Start(w, r, g); err != nil {
 		return User{}, "", &LoginError{Reason: ReasonSession, User: &u, Err: err}
 	}
 	return u, p.ReturnTo, nil

@@ -24,8 +24,16 @@ type EventKind string
 // Events the guard reports.
 const (
 	EventSessionExpired EventKind = "session.expired"
+	EventSessionRevoked EventKind = "session.revoked"
 	EventAccessDenied   EventKind = "access.denied"
 )
+
+// Rechecker asks the provider again about a session's person; Authenticator.Recheck is the
+// implementation. It returns the session to go on with and, when it ended the session, a
+// *RevokedError.
+type Rechecker interface {
+	Recheck(w http.ResponseWriter, r *http.Request, sess *Session) (*Session, error)
+}
 
 // Guard is the middleware that enforces sessions, roles and CSRF tokens. Build one at start;
 // For gives each route its stack from the route's Access.
@@ -42,9 +50,13 @@ type Guard struct {
 	// handles its own failures: the request is already being refused or downgraded, which is
 	// the safe outcome either way. Nil records nothing.
 	Record func(c echo.Context, u User, kind EventKind, details map[string]string)
+	// Recheck re-checks signed-in sessions at the provider (at most every re-check interval),
+	// before the request's user is known. Nil turns re-checks off, which only tests do.
+	Recheck Rechecker
 }
 
-type expiredKey struct{}
+// endedKey marks a request whose session just ended, and why: "expired" or "ended".
+type endedKey struct{}
 
 // For returns the middleware of one route, in order: load the session, enforce access, check
 // the CSRF token of state-changing requests. Every route gets all three, public ones included,
@@ -53,8 +65,9 @@ func (g *Guard) For(method, path string, access Access) []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{g.Session(), g.Authorize(RouteKey(method, path), access), g.CSRF()}
 }
 
-// Session loads the request's session and puts it, the user and the CSRF token into the
-// request context. An expired session is reported and the request goes on as anonymous.
+// Session loads the request's session, re-checks it at the provider when that is due, and puts
+// it, the user and the CSRF token into the request context. An expired session, and one the
+// re-check ended, is reported and the request goes on as anonymous.
 func (g *Guard) Session() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -64,7 +77,7 @@ func (g *Guard) Session() echo.MiddlewareFunc {
 			var expired *ExpiredError
 			switch {
 			case errors.As(err, &expired):
-				ctx = context.WithValue(ctx, expiredKey{}, true)
+				ctx = context.WithValue(ctx, endedKey{}, "expired")
 				g.record(c, expired.User, EventSessionExpired, map[string]string{"reason": expired.Reason})
 			case errors.Is(err, ErrUnavailable):
 				// Without the session store nobody can be told apart from anybody: refuse
@@ -72,6 +85,17 @@ func (g *Guard) Session() echo.MiddlewareFunc {
 				return &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "session store unavailable", Internal: err}
 			case err != nil:
 				return err
+			}
+			if _, ok := sess.User(); ok && g.Recheck != nil {
+				var revoked *RevokedError
+				sess, err = g.Recheck.Recheck(c.Response(), r, sess)
+				switch {
+				case errors.As(err, &revoked):
+					ctx = context.WithValue(ctx, endedKey{}, "ended")
+					g.record(c, revoked.User, EventSessionRevoked, map[string]string{"reason": revoked.Reason})
+				case err != nil:
+					return err
+				}
 			}
 			if u, ok := sess.User(); ok {
 				ctx = WithUser(ctx, u)
@@ -95,7 +119,8 @@ func (g *Guard) Authorize(route string, access Access) echo.MiddlewareFunc {
 			ctx := c.Request().Context()
 			u, signedIn := UserFrom(ctx)
 			if !signedIn {
-				return g.unauthenticated(c, ctx.Value(expiredKey{}) == true)
+				ended, _ := ctx.Value(endedKey{}).(string)
+				return g.unauthenticated(c, ended)
 			}
 			// Pages behind sign-in may show customer data; no browser or proxy may keep them,
 			// so Back after sign-out shows nothing.
@@ -134,7 +159,9 @@ func (g *Guard) CSRF() echo.MiddlewareFunc {
 	}
 }
 
-func (g *Guard) unauthenticated(c echo.Context, expired bool) error {
+// unauthenticated sends a browser without a session to the sign-in page; ended ("expired",
+// "ended" or "") tells the page why the previous session is gone.
+func (g *Guard) unauthenticated(c echo.Context, ended string) error {
 	r := c.Request()
 	htmx := r.Header.Get("HX-Request") == "true"
 	q := url.Values{}
@@ -150,12 +177,17 @@ func (g *Guard) unauthenticated(c echo.Context, expired bool) error {
 		}
 	}
 	target := g.LoginPath
-	if expired {
+	switch ended {
+	case "expired":
 		if g.StartPath != "" {
 			target = g.StartPath
 		} else {
 			q.Set("expired", "1")
 		}
+	case "ended":
+		// A session the provider's re-check ended goes to the sign-in page, which says why;
+		// going straight back to the provider would hide it.
+		q.Set("ended", "1")
 	}
 	if len(q) > 0 {
 		target += "?" + q.Encode()

@@ -11,7 +11,8 @@ import (
 // Session is the typed view of one request's session. It is the only way the rest of ctpdesk
 // reads or changes what a session holds.
 type Session struct {
-	raw *sessions.Session
+	raw   *sessions.Session
+	store *SessionStore
 }
 
 func (s *Session) data() *sessionData {
@@ -22,13 +23,17 @@ func (s *Session) data() *sessionData {
 	return d
 }
 
-// User returns the signed-in user, or false for an anonymous session.
+// User returns the signed-in user, or false for an anonymous session. The user's roles are
+// mapped from the session's provider groups now, through the store's current role map: roles
+// are never frozen into a session.
 func (s *Session) User() (User, bool) {
 	d := s.data()
 	if d == nil {
 		return User{}, false
 	}
-	return d.User, true
+	u := d.User
+	u.Roles = s.store.cfg.Roles.Roles(d.Groups)
+	return u, true
 }
 
 // CSRFToken returns the session's CSRF token, or "" for an anonymous session.
@@ -56,12 +61,23 @@ func (s *SessionStore) Load(r *http.Request) (*Session, error) {
 		raw = sessions.NewSession(s, s.cookieName)
 		raw.Options = s.options()
 	}
-	return &Session{raw: raw}, err
+	return &Session{raw: raw, store: s}, err
 }
 
-// Start signs user in: any previous session of this browser is deleted and a new one is
-// created under a fresh id (no session fixation), with a fresh CSRF token.
-func (s *SessionStore) Start(w http.ResponseWriter, r *http.Request, user User, idToken string) (*Session, error) {
+// Grant is what the provider vouched for at sign-in or at a re-check: who the person is, the
+// groups it reported (the roles are mapped from them on every request), and the tokens kept on
+// the server: the ID token as the sign-out hint, the refresh token for the next re-check.
+type Grant struct {
+	User         User
+	Groups       []string
+	IDToken      string
+	RefreshToken string
+}
+
+// Start signs a person in: any previous session of this browser is deleted and a new one is
+// created under a fresh id (no session fixation), with a fresh CSRF token. The provider's word
+// counts as checked now.
+func (s *SessionStore) Start(w http.ResponseWriter, r *http.Request, g Grant) (*Session, error) {
 	old, err := s.Load(r)
 	var expired *ExpiredError
 	if err != nil && !errors.As(err, &expired) {
@@ -78,11 +94,16 @@ func (s *SessionStore) Start(w http.ResponseWriter, r *http.Request, user User, 
 	raw := sessions.NewSession(s, s.cookieName)
 	raw.Options = s.options()
 	raw.IsNew = true
-	raw.Values[dataKey{}] = &sessionData{User: user, CSRF: newToken(), IDToken: idToken}
+	user := g.User
+	user.Roles = nil
+	raw.Values[dataKey{}] = &sessionData{
+		User: user, Groups: g.Groups, CSRF: newToken(), IDToken: g.IDToken,
+		refresh: g.RefreshToken, CheckedAt: s.cfg.Now().UnixMilli(),
+	}
 	if err := s.Save(r, w, raw); err != nil {
 		return nil, fmt.Errorf("auth: start session: %w", err)
 	}
-	return &Session{raw: raw}, nil
+	return &Session{raw: raw, store: s}, nil
 }
 
 // End deletes the session on the server and clears its cookie.

@@ -49,6 +49,12 @@ type SessionConfig struct {
 	// Secure selects the __Host- cookie prefix and the Secure attribute. Only `ctpdesk dev` on
 	// plain-http loopback turns it off.
 	Secure bool
+	// Roles maps the provider groups a session holds to ctpdesk roles. It is applied on every
+	// request, so a changed mapping takes effect at the next request of every session.
+	Roles RoleMap
+	// Recheck is how long the provider's word about a person holds before the session asks it
+	// again (DefaultRecheckEvery when zero); see Authenticator.Recheck.
+	Recheck time.Duration
 	// Now is the clock; nil means time.Now. Tests move it to cross the timeouts.
 	Now func() time.Time
 	// DBTimeout bounds the database work of one request (default DefaultDBTimeout).
@@ -56,11 +62,23 @@ type SessionConfig struct {
 }
 
 // sessionData is everything a session holds. It lives in the database as JSON under the
-// session's hashed id and never in the cookie.
+// session's hashed id and never in the cookie. Roles are not stored: they are mapped from
+// Groups on every load.
 type sessionData struct {
-	User    User   `json:"user"`
-	CSRF    string `json:"csrf"`
-	IDToken string `json:"id_token,omitempty"`
+	User    User     `json:"user"`
+	Groups  []string `json:"groups"`
+	CSRF    string   `json:"csrf"`
+	IDToken string   `json:"id_token,omitempty"`
+	// SealedRefresh is the provider's refresh token, encrypted under a key derived from the
+	// session's cookie value, which the database never holds (see seal.go).
+	SealedRefresh string `json:"refresh,omitempty"`
+	// CheckedAt is when the provider last vouched for the person (sign-in or re-check), and
+	// AttemptAt when a re-check was last begun, both Unix milliseconds.
+	CheckedAt int64 `json:"checked_at"`
+	AttemptAt int64 `json:"attempt_at,omitempty"`
+
+	refresh string // SealedRefresh opened; set on load and by sign-in and re-check
+	stored  string // the row's data as loaded, for the re-check's compare-and-swap
 }
 
 // dataKey is the only key this package uses in sessions.Session.Values. Being an unexported
@@ -90,6 +108,9 @@ func NewSessionStore(db *store.DB, cfg SessionConfig) *SessionStore {
 	}
 	if cfg.DBTimeout <= 0 {
 		cfg.DBTimeout = DefaultDBTimeout
+	}
+	if cfg.Recheck <= 0 {
+		cfg.Recheck = DefaultRecheckEvery
 	}
 	s := &SessionStore{db: db, cfg: cfg, cookieName: "ctpdesk_sid", loginCookie: "ctpdesk_login"}
 	if cfg.Secure {
@@ -157,6 +178,12 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err := json.Unmarshal([]byte(raw), &d); err != nil {
 		return sess, fmt.Errorf("auth: decode session: %w", err)
 	}
+	d.stored = raw
+	if d.SealedRefresh != "" {
+		// A refresh token that does not open (a row edited in the database) is dropped: the
+		// next re-check then ends the session instead of trusting it.
+		d.refresh, _ = openRefresh(c.Value, idHash, d.SealedRefresh)
+	}
 	now := s.cfg.Now()
 	reason := ""
 	switch {
@@ -204,23 +231,26 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 		// An anonymous session holds nothing worth a row.
 		return nil
 	}
-	raw, err := json.Marshal(d)
+	id, isNew := sess.ID, sess.ID == ""
+	if isNew {
+		id = newToken()
+	}
+	raw, err := d.encode(id)
 	if err != nil {
-		return fmt.Errorf("auth: encode session: %w", err)
+		return err
 	}
 	now := s.cfg.Now().UnixMilli()
-	if sess.ID == "" {
-		id := newToken()
+	if isNew {
 		if _, err := s.db.ExecContext(ctx, s.db.Rebind(
 			`INSERT INTO auth_sessions (id_hash, data, created_at, last_seen_at) VALUES (?, ?, ?, ?)`),
-			hashToken(id), string(raw), now, now); err != nil {
+			hashToken(id), raw, now, now); err != nil {
 			return dbError("create session", err)
 		}
 		sess.ID = id
 	} else {
 		res, err := s.db.ExecContext(ctx, s.db.Rebind(
 			`UPDATE auth_sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`),
-			string(raw), now, hashToken(sess.ID))
+			raw, now, hashToken(sess.ID))
 		if err != nil {
 			return dbError("save session", err)
 		}
@@ -228,8 +258,52 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 			return ErrSessionGone
 		}
 	}
+	d.stored = raw
 	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, sess.Options))
 	return nil
+}
+
+// encode returns the row's data for the session whose cookie value is id, sealing the refresh
+// token under that id.
+func (d *sessionData) encode(id string) (string, error) {
+	d.SealedRefresh = ""
+	if d.refresh != "" {
+		sealed, err := sealRefresh(id, hashToken(id), d.refresh)
+		if err != nil {
+			return "", err
+		}
+		d.SealedRefresh = sealed
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return "", fmt.Errorf("auth: encode session: %w", err)
+	}
+	return string(raw), nil
+}
+
+// claim moves a session's data from what was loaded to d, only if nobody changed the row in
+// between, and reports whether it did. It is how one request among many (on any replica) wins
+// the right to re-check a session at the provider.
+func (s *SessionStore) claim(ctx context.Context, id string, d *sessionData) (bool, error) {
+	raw, err := d.encode(id)
+	if err != nil {
+		return false, err
+	}
+	ctx, cancel := s.dbContext(ctx)
+	defer cancel()
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(
+		`UPDATE auth_sessions SET data = ? WHERE id_hash = ? AND data = ?`), raw, hashToken(id), d.stored)
+	if err != nil {
+		return false, dbError("claim session re-check", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, dbError("claim session re-check", err)
+	}
+	if n == 1 {
+		d.stored = raw
+	}
+	return n == 1, nil
 }
 
 func (s *SessionStore) deleteRow(ctx context.Context, idHash string) error {

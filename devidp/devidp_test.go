@@ -35,6 +35,9 @@ func newTestIDP(t *testing.T, secret string) (*httptest.Server, *Server) {
 	return ts, idp
 }
 
+// devRoles maps the default users' groups, as `ctpdesk dev` does.
+var devRoles = auth.RoleMap{auth.RoleAgent: {"cs-agents"}, auth.RoleFraud: {"fraud-analysts"}, auth.RoleAuditor: {"it-audit"}}
+
 func newAuthenticator(t *testing.T, issuer, secret string) *auth.Authenticator {
 	t.Helper()
 	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
@@ -44,13 +47,12 @@ func newAuthenticator(t *testing.T, issuer, secret string) *auth.Authenticator {
 	t.Cleanup(func() { db.Close() })
 	rp, err := auth.NewRelyingParty(context.Background(), auth.RPConfig{
 		Issuer: issuer, ClientID: "ctpdesk-dev", ClientSecret: secret, RedirectURL: testRedirect,
-		Roles:                 auth.RoleMap{auth.RoleAgent: {"cs-agents"}, auth.RoleFraud: {"fraud-analysts"}, auth.RoleAuditor: {"it-audit"}},
 		PostLogoutRedirectURL: "http://127.0.0.1:1/login",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &auth.Authenticator{RP: rp, Sessions: auth.NewSessionStore(db, auth.SessionConfig{})}
+	return &auth.Authenticator{RP: rp, Sessions: auth.NewSessionStore(db, auth.SessionConfig{Roles: devRoles})}
 }
 
 var noFollow = &http.Client{

@@ -14,7 +14,7 @@ const (
 // loginPage asks for a username and password and completes the authorization request.
 type loginPage struct {
 	storage  *storage
-	users    []User
+	users    *directory
 	callback func(context.Context, string) string
 }
 
@@ -54,7 +54,7 @@ func (p *loginPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "unknown or expired sign-in request", http.StatusBadRequest)
 			return
 		}
-		p.render(w, http.StatusOK, loginView{ID: id, Users: p.users})
+		p.render(w, http.StatusOK, loginView{ID: id, Users: p.users.list()})
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
@@ -66,10 +66,10 @@ func (p *loginPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "unknown or expired sign-in request", http.StatusBadRequest)
 			return
 		}
-		u, ok := checkPassword(p.users, r.PostForm.Get("username"), r.PostForm.Get("password"))
+		u, ok := p.users.checkPassword(r.PostForm.Get("username"), r.PostForm.Get("password"))
 		if !ok {
 			p.render(w, http.StatusUnauthorized, loginView{ID: id, Username: r.PostForm.Get("username"),
-				Error: "Wrong username or password.", Users: p.users})
+				Error: "Wrong username or password.", Users: p.users.list()})
 			return
 		}
 		if err := p.storage.completeLogin(id, u); err != nil {

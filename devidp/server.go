@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/google/uuid"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 )
@@ -33,7 +35,8 @@ type Config struct {
 // Server is a running development provider's HTTP side.
 type Server struct {
 	handler http.Handler
-	users   []User
+	users   *directory
+	storage *storage
 }
 
 // New builds the provider: an RSA signing key made now, the in-memory storage, the op
@@ -65,7 +68,8 @@ func New(cfg Config) (*Server, error) {
 		id: cfg.ClientID, secret: cfg.ClientSecret,
 		redirectURIs: cfg.RedirectURIs, postLogoutRedirectURIs: cfg.PostLogoutRedirectURIs,
 	}
-	st := newStorage(c, users, signingKey{id: uuid.NewString(), key: rsaKey})
+	dir := newDirectory(users)
+	st := newStorage(c, dir, signingKey{id: uuid.NewString(), key: rsaKey})
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -74,24 +78,48 @@ func New(cfg Config) (*Server, error) {
 		CryptoKey:                cryptoKey,
 		DefaultLogoutRedirectURI: loggedOutPath,
 		CodeMethodS256:           true,
-		AuthMethodPost:           true,
-		SupportedUILocales:       []language.Tag{language.English},
-		SupportedScopes:          []string{"openid", "profile", "email", scopeGroups},
+		// Refresh tokens are what ctpdesk re-checks signed-in people with.
+		GrantTypeRefreshToken: true,
+		AuthMethodPost:        true,
+		SupportedUILocales:    []language.Tag{language.English},
+		SupportedScopes:       []string{"openid", "profile", "email", scopeGroups, oidc.ScopeOfflineAccess},
 	}, st, op.StaticIssuer(cfg.Issuer), op.WithAllowInsecure(), op.WithLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("devidp: provider: %w", err)
 	}
-	login := &loginPage{storage: st, users: users, callback: op.AuthCallbackURL(provider)}
+	login := &loginPage{storage: st, users: dir, callback: op.AuthCallbackURL(provider)}
 	mux := http.NewServeMux()
 	interceptor := op.NewIssuerInterceptor(provider.IssuerFromRequest)
 	mux.Handle(loginPath, interceptor.Handler(login))
 	mux.HandleFunc(loggedOutPath, loggedOut)
 	mux.Handle("/", provider)
-	return &Server{handler: mux, users: users}, nil
+	return &Server{handler: mux, users: dir, storage: st}, nil
 }
 
 // Handler serves the provider.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Users returns the users who can sign in, for `ctpdesk dev` to print.
-func (s *Server) Users() []User { return s.users }
+func (s *Server) Users() []User { return s.users.list() }
+
+// SetGroups replaces a user's groups while the provider runs, as an administrator removing
+// someone from a group at the bank's provider would. ID tokens issued from then on, including
+// those of refreshes, carry the new groups. It is a hook for tests of ctpdesk's re-check.
+func (s *Server) SetGroups(username string, groups []string) error {
+	return s.users.update(username, func(i int) { s.users.users[i].Groups = slices.Clone(groups) })
+}
+
+// RemoveUser deletes a user while the provider runs, as leaving the bank would: the user can
+// no longer sign in, and every refresh token issued to them is refused. A test hook too.
+func (s *Server) RemoveUser(username string) error {
+	var subject string
+	err := s.users.update(username, func(i int) {
+		subject = s.users.users[i].Subject()
+		s.users.users = slices.Delete(s.users.users, i, i+1)
+	})
+	if err != nil {
+		return err
+	}
+	s.storage.revokeSubject(subject)
+	return nil
+}

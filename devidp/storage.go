@@ -21,11 +21,13 @@ const (
 	// authRequestLifetime bounds how long a login page may stay open.
 	authRequestLifetime = 10 * time.Minute
 	accessTokenLifetime = 5 * time.Minute
+	// refreshTokenLifetime covers a working day, like ctpdesk's absolute session lifetime.
+	refreshTokenLifetime = 10 * time.Hour
 )
 
 var (
-	errNotFound  = errors.New("devidp: not found")
-	errNoRefresh = errors.New("devidp: refresh tokens are not issued")
+	errNotFound       = errors.New("devidp: not found")
+	errRefreshInvalid = errors.New("devidp: refresh token unknown, used, expired or its user removed")
 )
 
 // authRequest is one authorization request between /authorize and the token exchange.
@@ -69,6 +71,25 @@ type accessToken struct {
 	expires  time.Time
 }
 
+// refreshGrant is what a refresh token stands for: the sign-in it continues. It is the
+// op.RefreshTokenRequest the library builds the refreshed tokens from.
+type refreshGrant struct {
+	subject  string
+	clientID string
+	scopes   []string
+	amr      []string
+	authTime time.Time
+	expires  time.Time
+}
+
+func (g *refreshGrant) GetAMR() []string            { return g.amr }
+func (g *refreshGrant) GetAudience() []string       { return []string{g.clientID} }
+func (g *refreshGrant) GetAuthTime() time.Time      { return g.authTime }
+func (g *refreshGrant) GetClientID() string         { return g.clientID }
+func (g *refreshGrant) GetScopes() []string         { return g.scopes }
+func (g *refreshGrant) GetSubject() string          { return g.subject }
+func (g *refreshGrant) SetCurrentScopes(s []string) { g.scopes = s }
+
 // signingKey is the provider's RSA key, made at start and never written anywhere.
 type signingKey struct {
 	id  string
@@ -88,7 +109,7 @@ func (k publicKey) Key() any                           { return &k.key.PublicKey
 // storage is the in-memory op.Storage of the development provider.
 type storage struct {
 	client *client
-	users  []User
+	users  *directory
 	key    signingKey
 	now    func() time.Time
 
@@ -96,25 +117,20 @@ type storage struct {
 	requests map[string]*authRequest
 	codes    map[string]string // code -> auth request id
 	tokens   map[string]accessToken
+	refresh  map[string]*refreshGrant // refresh token -> grant
 }
 
 var _ op.Storage = (*storage)(nil)
 
-func newStorage(c *client, users []User, key signingKey) *storage {
+func newStorage(c *client, users *directory, key signingKey) *storage {
 	return &storage{
 		client: c, users: users, key: key, now: time.Now,
 		requests: map[string]*authRequest{}, codes: map[string]string{}, tokens: map[string]accessToken{},
+		refresh: map[string]*refreshGrant{},
 	}
 }
 
-func (s *storage) user(subject string) (User, bool) {
-	for _, u := range s.users {
-		if u.Subject() == subject {
-			return u, true
-		}
-	}
-	return User{}, false
-}
+func (s *storage) user(subject string) (User, bool) { return s.users.bySubject(subject) }
 
 // CreateAuthRequest stores a new authorization request. PKCE with S256 is required of every
 // client, confidential or not.
@@ -151,6 +167,11 @@ func (s *storage) expireLocked() {
 	for id, t := range s.tokens {
 		if now.After(t.expires) {
 			delete(s.tokens, id)
+		}
+	}
+	for rt, g := range s.refresh {
+		if now.After(g.expires) {
+			delete(s.refresh, rt)
 		}
 	}
 }
@@ -226,21 +247,86 @@ func (s *storage) CreateAccessToken(_ context.Context, req op.TokenRequest) (str
 	return id, exp, nil
 }
 
-func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
-	return "", "", time.Time{}, errNoRefresh
+// CreateAccessAndRefreshTokens issues an access token and a refresh token: for a code
+// exchange that asked for offline_access, and for every refresh. Refresh tokens rotate: the
+// one redeemed is forgotten, so each works once.
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	var g refreshGrant
+	s.mu.Lock()
+	if current != "" {
+		old, ok := s.refresh[current]
+		delete(s.refresh, current)
+		if !ok {
+			s.mu.Unlock()
+			return "", "", time.Time{}, errRefreshInvalid
+		}
+		g = *old
+	}
+	s.mu.Unlock()
+	if a, ok := req.(*authRequest); ok {
+		g = refreshGrant{subject: a.subject, clientID: a.clientID, scopes: a.scopes, amr: a.GetAMR(), authTime: a.authTime}
+	}
+	if r, ok := req.(*refreshGrant); ok {
+		g.scopes = r.scopes
+	}
+	g.expires = s.now().Add(refreshTokenLifetime)
+	id, exp, err := s.CreateAccessToken(ctx, req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	rt := uuid.NewString()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refresh[rt] = &g
+	return id, rt, exp, nil
 }
 
-func (s *storage) TokenRequestByRefreshToken(context.Context, string) (op.RefreshTokenRequest, error) {
-	return nil, errNoRefresh
+// TokenRequestByRefreshToken finds the sign-in a refresh token continues. It refuses a token
+// that is unknown, already used, expired, or whose user has been removed since.
+func (s *storage) TokenRequestByRefreshToken(_ context.Context, rt string) (op.RefreshTokenRequest, error) {
+	s.mu.Lock()
+	s.expireLocked()
+	g, ok := s.refresh[rt]
+	s.mu.Unlock()
+	if !ok {
+		return nil, errRefreshInvalid
+	}
+	if _, exists := s.user(g.subject); !exists {
+		return nil, errRefreshInvalid
+	}
+	c := *g
+	return &c, nil
 }
 
-// TerminateSession forgets every access token the user holds for the client.
+// revokeSubject forgets every refresh and access token of a subject.
+func (s *storage) revokeSubject(subject string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rt, g := range s.refresh {
+		if g.subject == subject {
+			delete(s.refresh, rt)
+		}
+	}
+	for id, t := range s.tokens {
+		if t.subject == subject {
+			delete(s.tokens, id)
+		}
+	}
+}
+
+// TerminateSession forgets every access and refresh token the user holds for the client:
+// signing out of the provider ends what ctpdesk could renew.
 func (s *storage) TerminateSession(_ context.Context, userID, clientID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, t := range s.tokens {
 		if t.subject == userID && t.clientID == clientID {
 			delete(s.tokens, id)
+		}
+	}
+	for rt, g := range s.refresh {
+		if g.subject == userID && g.clientID == clientID {
+			delete(s.refresh, rt)
 		}
 	}
 	return nil
@@ -250,11 +336,19 @@ func (s *storage) RevokeToken(_ context.Context, tokenOrID, _, _ string) *oidc.E
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.tokens, tokenOrID)
+	delete(s.refresh, tokenOrID)
 	return nil
 }
 
-func (s *storage) GetRefreshTokenInfo(context.Context, string, string) (string, string, error) {
-	return "", "", op.ErrInvalidRefreshToken
+// GetRefreshTokenInfo tells the revocation endpoint whose a refresh token is.
+func (s *storage) GetRefreshTokenInfo(_ context.Context, _ string, rt string) (string, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.refresh[rt]
+	if !ok {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return g.subject, rt, nil
 }
 
 func (s *storage) SigningKey(context.Context) (op.SigningKey, error) { return s.key, nil }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
+	"sync"
 )
 
 // DefaultPassword is every default user's password. It is printed by `ctpdesk dev`.
@@ -77,12 +79,57 @@ func validateUsers(users []User) error {
 	return nil
 }
 
+// directory holds the provider's users. Tests change it at run time (SetGroups, RemoveUser)
+// the way an administrator changes a real provider, so it is guarded by a mutex.
+type directory struct {
+	mu    sync.Mutex
+	users []User
+}
+
+func newDirectory(users []User) *directory {
+	return &directory{users: slices.Clone(users)}
+}
+
+// list returns a copy of the users.
+func (d *directory) list() []User {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.users)
+}
+
+// bySubject finds a user by subject.
+func (d *directory) bySubject(subject string) (User, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, u := range d.users {
+		if u.Subject() == subject {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
 // checkPassword finds the user with this username and password, comparing in constant time.
-func checkPassword(users []User, username, password string) (User, bool) {
-	for _, u := range users {
+func (d *directory) checkPassword(username, password string) (User, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, u := range d.users {
 		if u.Username == username && subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) == 1 {
 			return u, true
 		}
 	}
 	return User{}, false
+}
+
+// update applies f to the user with this username.
+func (d *directory) update(username string, f func(i int)) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, u := range d.users {
+		if u.Username == username {
+			f(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("devidp: no user %q", username)
 }

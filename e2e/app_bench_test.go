@@ -138,7 +138,7 @@ func residentMB(b *testing.B) float64 {
 
 var profileAttemptsRE = regexp.MustCompile(`ctpdesk_d1_attempts_total\{op="profiles",status="200"\} (\d+)`)
 
-// d1ProfileCalls scrapes /metrics (loopback may) for the number of successful profile requests
+// d1ProfileCalls scrapes /metrics (startBenchApp lets loopback in) for the number of successful profile requests
 // sent to D1 so far.
 func d1ProfileCalls(b *testing.B, a *testApp) int {
 	b.Helper()

@@ -38,6 +38,9 @@ func TestAuditCrashChild(t *testing.T) {
 	t.Fatalf("the server returned although only SIGKILL should stop it: %v", err)
 }
 
+// devGroups are the development provider's groups for each role, as `ctpdesk dev` maps them.
+var devGroups = map[auth.Role]string{auth.RoleAgent: "cs-agents", auth.RoleFraud: "fraud-analysts", auth.RoleAuditor: "it-audit"}
+
 // mintSession starts a session for a user with role directly in the dashboard database, as
 // the sign-in callback would, and returns its cookie. The app finds it there: sessions are
 // server-side.
@@ -51,7 +54,8 @@ func mintSession(t *testing.T, dataDir string, role auth.Role) *http.Cookie {
 	sessions := auth.NewSessionStore(db, auth.SessionConfig{Secure: false})
 	w := httptest.NewRecorder()
 	u := auth.User{Issuer: "https://idp.test", Subject: "crash-" + string(role), Name: "Crash " + string(role), Roles: []auth.Role{role}}
-	if _, err := sessions.Start(w, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), u, ""); err != nil {
+	grant := auth.Grant{User: u, Groups: []string{devGroups[role]}}
+	if _, err := sessions.Start(w, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), grant); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range w.Result().Cookies() {

@@ -90,7 +90,7 @@ func startSession(t *testing.T, a *app.App, role auth.Role) (*http.Cookie, strin
 	t.Helper()
 	u := auth.User{Issuer: "https://idp.test", Subject: "dbfail-" + string(role), Name: "Db Fail " + string(role), Roles: []auth.Role{role}}
 	w := httptest.NewRecorder()
-	sess, err := a.Sessions().Start(w, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), u, "")
+	sess, err := a.Sessions().Start(w, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), auth.Grant{User: u, Groups: []string{devGroups[role]}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"ctpdesk/internal/browsertest"
 	"ctpdesk/issuerdb"
@@ -79,14 +80,53 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	if n := strings.Count(logs, `"msg":"http request"`); n < 100 {
 		t.Fatalf("only %d access log lines: the journeys did not run", n)
 	}
+	words := logWords(logs)
 	for _, c := range viewed {
 		needles := []string{c.Email, c.Phone, strings.TrimPrefix(c.Phone, "+"), c.FirstName + " " + c.LastName,
-			c.Address.Line1}
+			c.Address.Line1, c.Address.PostalCode}
 		for _, n := range needles {
 			if n != "" && strings.Contains(logs, n) {
 				i := strings.Index(logs, n)
 				t.Errorf("customer %s: %q appears in the log: …%s…", c.ID, n, logs[max(0, i-120):min(len(logs), i+40)])
 			}
 		}
+		// A name or a city logged on its own (slog.String("first", …), slog.String("city", …))
+		// holds no full name or address line, so each is looked for as a word of its own.
+		for _, field := range personalWords(c) {
+			if words[field] {
+				i := strings.Index(strings.ToLower(logs), field)
+				t.Errorf("customer %s: the word %q of their name or city appears in the log: …%s…", c.ID, field, logs[max(0, i-120):min(len(logs), i+40)])
+			}
+		}
 	}
+}
+
+// personalWords are the words of a customer's names and city, lower-cased, that a log line
+// must never hold: each name part and each city word of four letters or more (shorter city
+// words such as "le" or "san" are too common to tell anything).
+func personalWords(c issuerdb.Customer) []string {
+	var out []string
+	for _, name := range []string{c.FirstName, c.MiddleName, c.LastName} {
+		out = append(out, splitWords(name)...)
+	}
+	for _, w := range splitWords(c.Address.City) {
+		if len([]rune(w)) >= 4 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// logWords is the set of lower-cased words in the log text.
+func logWords(logs string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range splitWords(logs) {
+		set[w] = true
+	}
+	return set
+}
+
+// splitWords cuts s into runs of letters, lower-cased.
+func splitWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
 }

@@ -52,6 +52,10 @@ type accessFixture struct {
 	tokens   map[string]string
 }
 
+// testRoleMap grants each role through a provider group of the same name, so a test session
+// for a role carries that one group.
+var testRoleMap = auth.RoleMap{auth.RoleAgent: {"agent"}, auth.RoleFraud: {"fraud"}, auth.RoleAuditor: {"auditor"}}
+
 func newAccessFixture(t *testing.T) *accessFixture {
 	t.Helper()
 	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "ctpdesk.db"))
@@ -64,7 +68,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 		t.Fatal(err)
 	}
 	f := &accessFixture{
-		e: echo.New(), sessions: auth.NewSessionStore(db, auth.SessionConfig{Secure: true}),
+		e: echo.New(), sessions: auth.NewSessionStore(db, auth.SessionConfig{Secure: true, Roles: testRoleMap}),
 		cookies: map[string]*http.Cookie{}, tokens: map[string]string{},
 	}
 	guard := &auth.Guard{Sessions: f.sessions, LoginPath: "/login"}
@@ -75,7 +79,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	for _, role := range auth.AllRoles {
 		w := httptest.NewRecorder()
 		u := auth.User{Issuer: "https://idp.test", Subject: "sub-" + string(role), Name: "Test " + string(role), Roles: []auth.Role{role}}
-		sess, err := f.sessions.Start(w, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), u, "")
+		sess, err := f.sessions.Start(w, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), auth.Grant{User: u, Groups: []string{string(role)}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,7 +58,7 @@ func newTrailFixture(t testing.TB, extra func(*Deps)) *trailFixture {
 		e: echo.New(), db: db, trail: tr, cookies: map[string]*http.Cookie{}, tokens: map[string]string{},
 		customer: "CU00000003", issuer: issuer,
 	}
-	sessions := auth.NewSessionStore(db, auth.SessionConfig{Secure: true})
+	sessions := auth.NewSessionStore(db, auth.SessionConfig{Secure: true, Roles: testRoleMap})
 	guard := &auth.Guard{Sessions: sessions, LoginPath: "/login"}
 	deps := Deps{
 		Logger: slog.New(slog.DiscardHandler), Assets: assets, Version: "test",
@@ -72,7 +72,7 @@ func newTrailFixture(t testing.TB, extra func(*Deps)) *trailFixture {
 	for _, role := range auth.AllRoles {
 		w := httptest.NewRecorder()
 		u := auth.User{Issuer: "https://idp.test", Subject: "sub-" + string(role), Name: "Test " + string(role), Roles: []auth.Role{role}}
-		sess, err := sessions.Start(w, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), u, "")
+		sess, err := sessions.Start(w, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), auth.Grant{User: u, Groups: []string{string(role)}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,6 +40,9 @@ type Deps struct {
 	BaseUser func(c echo.Context) (*views.UserView, string)
 	// ObserveRequest records each served request for /metrics; nil records nothing.
 	ObserveRequest func(method, route string, status int, d time.Duration)
+	// SignInRate is how many sign-in requests one client address may make per minute
+	// (CTPDESK_SIGNIN_RATE); zero means DefaultSignInRate.
+	SignInRate int
 	// Metrics serves /metrics; MetricsNetworks are the networks it answers without sign-in.
 	Metrics         http.Handler
 	MetricsNetworks []netip.Prefix
@@ -77,6 +80,9 @@ type Handler struct {
 	signIn    SignIn
 	profiles  ProfileFetcher
 	refreshes *refreshLimiter
+
+	signInLimit    *signInLimiter
+	signInFailures *signInFailures
 
 	auditor    Auditor
 	auditTrail AuditTrail
@@ -133,6 +139,11 @@ func New(d Deps) (*Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	if d.SignInRate <= 0 {
+		d.SignInRate = DefaultSignInRate
+	}
+	h.signInLimit = newSignInLimiter(d.SignInRate, h.now)
+	h.signInFailures = newSignInFailures(h.now, h.auditor.Record, h.log)
 	if h.subject == nil {
 		h.subject = func(echo.Context) string { return "" }
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"ctpdesk/audit"
 	"ctpdesk/auth"
@@ -15,13 +16,18 @@ import (
 )
 
 // SignIn runs the OpenID Connect sign-in and sign-out. auth.Authenticator implements it.
+// Available is false while the OpenID Provider has not been reached; BeginLogin and
+// FinishLogin then return auth.ErrSignInUnavailable.
 type SignIn interface {
+	Available() bool
 	BeginLogin(w http.ResponseWriter, r *http.Request, returnTo string) (string, error)
 	FinishLogin(w http.ResponseWriter, r *http.Request, approve func(auth.User) error) (auth.User, string, error)
 	Logout(w http.ResponseWriter, r *http.Request) (endSessionURL string, u auth.User, signedIn bool, err error)
 }
 
-// errNoSignIn is returned when the app was built without an authenticator.
+// signInRetrySeconds is the Retry-After of the sign-in unavailable page: the provider's
+// discovery is retried in the background at least this often once it has failed a while.
+const signInRetrySeconds = 30
 
 // Login shows the sign-in page. A signed-in user goes straight on to where they were going.
 func (h *Handler) Login(c echo.Context) error {
@@ -29,6 +35,9 @@ func (h *Handler) Login(c echo.Context) error {
 	noStore(c)
 	if _, ok := auth.UserFrom(c.Request().Context()); ok {
 		return c.Redirect(http.StatusSeeOther, next)
+	}
+	if !h.signIn.Available() {
+		return h.signInUnavailable(c)
 	}
 	start := "/auth/start"
 	if next != "/" {
@@ -39,6 +48,7 @@ func (h *Handler) Login(c echo.Context) error {
 	return render(c, http.StatusOK, views.Login(base, views.LoginPage{
 		StartURL:  start,
 		Expired:   c.QueryParam("expired") == "1",
+		Ended:     c.QueryParam("ended") == "1",
 		SignedOut: c.QueryParam("signed_out") == "1",
 	}))
 }
@@ -47,6 +57,9 @@ func (h *Handler) Login(c echo.Context) error {
 // provider.
 func (h *Handler) StartLogin(c echo.Context) error {
 	target, err := h.signIn.BeginLogin(c.Response(), c.Request(), c.QueryParam("next"))
+	if errors.Is(err, auth.ErrSignInUnavailable) {
+		return h.signInUnavailable(c)
+	}
 	if err != nil {
 		return fmt.Errorf("handlers: start sign-in: %w", err)
 	}
@@ -64,6 +77,9 @@ func (h *Handler) Callback(c echo.Context) error {
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
+	if errors.Is(err, auth.ErrSignInUnavailable) {
+		return h.signInUnavailable(c)
+	}
 	var le *auth.LoginError
 	if !errors.As(err, &le) {
 		return fmt.Errorf("handlers: sign-in callback: %w", err)
@@ -79,8 +95,13 @@ func (h *Handler) Callback(c echo.Context) error {
 		return userError(http.StatusServiceUnavailable, "Sign-in unavailable",
 			"Your sign-in could not be recorded in the audit trail, so it was not completed. Try again in a few minutes.")
 	}
-	if aerr := h.recordSignIn(c, who, audit.ActionLoginFailed, audit.Failure, map[string]string{"reason": le.Reason}); aerr != nil {
-		log.Error("audit of a refused sign-in failed", slog.String("reason", le.Reason), slog.String("error", aerr.Error()))
+	failed := AuthEvent(c, who, audit.ActionLoginFailed, audit.Failure, map[string]string{"reason": le.Reason})
+	// A refusal that names nobody (a forged, replayed or stale callback) is counted per client
+	// address; the first of a window is written now, the rest as one counted event.
+	if le.User != nil || h.signInFailures.note(c.Request().Context(), failed) {
+		if aerr := h.auditor.Record(c.Request().Context(), failed); aerr != nil {
+			log.Error("audit of a refused sign-in failed", slog.String("reason", le.Reason), slog.String("error", aerr.Error()))
+		}
 	}
 	base := h.base(c, "Sign-in failed")
 	if le.Reason == auth.ReasonNoRole {
@@ -111,6 +132,22 @@ func (h *Handler) Logout(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/login?signed_out=1")
 	}
 	return render(c, http.StatusOK, views.SignedOut(h.signedOutBase(c), endURL))
+}
+
+// signInUnavailable answers 503 with the page that says sign-in cannot happen now.
+func (h *Handler) signInUnavailable(c echo.Context) error {
+	noStore(c)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(signInRetrySeconds))
+	base := h.base(c, "Sign-in unavailable")
+	base.Nav = "login"
+	if wantsJSON(c) {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{
+			"error": "Sign-in unavailable", "message": "The sign-in service cannot be reached.", "request_id": base.RequestID,
+		})
+	}
+	return render(c, http.StatusServiceUnavailable, views.SignInUnavailable(base, views.SignInUnavailablePage{
+		RetryAfterSeconds: signInRetrySeconds, RequestID: base.RequestID,
+	}))
 }
 
 // signedOutBase is the page frame after sign-out: nobody is signed in any more.

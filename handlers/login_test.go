@@ -19,9 +19,16 @@ import (
 type fakeSignIn struct {
 	finish func(approve func(auth.User) error) (auth.User, string, error)
 	logout func() (string, auth.User, bool, error)
+	// down plays a provider that has not been reached yet.
+	down bool
 }
 
+func (f *fakeSignIn) Available() bool { return !f.down }
+
 func (f *fakeSignIn) BeginLogin(_ http.ResponseWriter, _ *http.Request, returnTo string) (string, error) {
+	if f.down {
+		return "", auth.ErrSignInUnavailable
+	}
 	return "https://idp.test/authorize?next=" + returnTo, nil
 }
 
@@ -172,6 +179,7 @@ func TestLoginPage(t *testing.T) {
 		{"/login?next=https%3A%2F%2Fevil.example", "/auth/start", ""},
 		{"/login?expired=1", "/auth/start", "session-expired"},
 		{"/login?signed_out=1", "/auth/start", "signed-out"},
+		{"/login?ended=1", "/auth/start", "session-ended"},
 	}
 	for _, tc := range cases {
 		w, doc := getPage(e, tc.target)

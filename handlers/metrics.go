@@ -10,7 +10,7 @@ import (
 )
 
 // Metrics serves the Prometheus metrics to scrapers on the configured networks
-// (CTPDESK_METRICS_NETWORKS, loopback by default) and to signed-in auditors; everyone else gets
+// (CTPDESK_METRICS_NETWORKS, none by default) and to signed-in auditors; everyone else gets
 // 403. The metrics hold no customer data, but they describe the service's load and failures,
 // which is nobody else's business.
 func (h *Handler) Metrics(c echo.Context) error {

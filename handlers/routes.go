@@ -38,8 +38,10 @@ func (h *Handler) Routes() []Route {
 		// monitoring networks and auditors.
 		{Method: http.MethodGet, Path: "/metrics", Handler: h.Metrics, Public: true},
 		{Method: http.MethodGet, Path: "/login", Handler: h.Login, Public: true},
-		{Method: http.MethodGet, Path: "/auth/start", Handler: h.StartLogin, Public: true},
-		{Method: http.MethodGet, Path: "/auth/callback", Handler: h.Callback, Public: true},
+		// Anonymous requests that write (a pre-login row, a failed sign-in's audit event) are
+		// rate-limited per client address.
+		{Method: http.MethodGet, Path: "/auth/start", Handler: h.limitSignIn(h.StartLogin), Public: true},
+		{Method: http.MethodGet, Path: "/auth/callback", Handler: h.limitSignIn(h.Callback), Public: true},
 		{Method: http.MethodPost, Path: "/logout", Handler: h.Logout, Roles: everyoneRole},
 		{Method: http.MethodGet, Path: "/auth/session", Handler: h.KeepAlive, Roles: everyoneRole},
 		{Method: http.MethodGet, Path: "/customers", Handler: h.Customers, Roles: staff},

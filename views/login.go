@@ -6,6 +6,9 @@ type LoginPage struct {
 	StartURL string
 	// Expired says the previous session ended through inactivity or its lifetime.
 	Expired bool
+	// Ended says the previous session was ended by the re-check at the sign-in service: the
+	// person's account or groups changed there.
+	Ended bool
 	// SignedOut says the user has just signed out.
 	SignedOut bool
 }
@@ -25,4 +28,12 @@ type NoAccessPage struct {
 	// SignedIn says a session exists (it lost its role since sign-in): the page then offers
 	// sign-out instead of saying the person was not signed in.
 	SignedIn bool
+}
+
+// SignInUnavailablePage is shown, with status 503, while the bank's sign-in service cannot be
+// reached: nobody can sign in, and people already signed in are not affected.
+type SignInUnavailablePage struct {
+	// RetryAfterSeconds is when trying again makes sense.
+	RetryAfterSeconds int
+	RequestID         string
 }

@@ -33,6 +33,7 @@ import (
 const (
 	retentionInterval    = 24 * time.Hour
 	sessionPurgeInterval = 5 * time.Minute
+	signInFlushInterval  = 15 * time.Second
 )
 
 // Options are what the process hands the app besides its configuration.
@@ -60,8 +61,9 @@ type App struct {
 	stopBg   context.CancelFunc
 }
 
-// New opens the dashboard's database, the audit trail and its witness, sign-in (OIDC discovery happens here,
-// once), the issuer's records and the D1 client, and builds the routes over them. cfg must
+// New opens the dashboard's database, the audit trail and its witness, sign-in (OIDC
+// discovery happens here, once, or in the background while the provider is unreachable), the
+// issuer's records and the D1 client, and builds the routes over them. cfg must
 // already name the OpenID Provider, D1 and both databases: in dev, devstack fills them in.
 // On error everything already opened is closed again.
 func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err error) {
@@ -106,26 +108,36 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	// Closed before the database and the witness: its queue drains into them.
 	a.onClose(a.trail.Close)
 
-	// Sign-in.
+	// Background work (retention, session purge, provider discovery) runs until close.
+	bg, stop := context.WithCancel(context.Background())
+	a.stopBg = stop
+
+	// Sign-in. Discovery is tried once here; a provider that cannot be reached does not stop
+	// the start: sign-in says it is unavailable while discovery is retried in the background,
+	// and sessions already signed in keep working.
 	a.sessions = auth.NewSessionStore(a.db, auth.SessionConfig{
 		Idle: cfg.Session.Idle, Max: cfg.Session.Max, Secure: cfg.CookieSecure(), DBTimeout: cfg.Session.DBTimeout,
+		Roles: cfg.Roles.Map(),
 	})
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	rp, err := auth.NewRelyingParty(dctx, auth.RPConfig{
+	rp, err := auth.StartRelyingParty(dctx, bg, auth.RPConfig{
 		Issuer:                cfg.OIDC.Issuer,
 		ClientID:              cfg.OIDC.ClientID,
 		ClientSecret:          cfg.OIDC.ClientSecret.Reveal(),
 		RedirectURL:           RedirectURL(cfg),
 		Scopes:                cfg.OIDC.Scopes,
 		RoleClaim:             cfg.OIDC.RoleClaim,
-		Roles:                 cfg.Roles.Map(),
+		RequireAMR:            cfg.OIDC.RequireAMR,
+		ACRValues:             cfg.OIDC.ACRValues,
 		PostLogoutRedirectURL: PostLogoutURL(cfg),
 		HTTPClient:            &http.Client{Timeout: 10 * time.Second},
+		Log:                   log.With("component", "oidc"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("CTPDESK_OIDC_ISSUER: %w", err)
 	}
+	signIn := &auth.Authenticator{RP: rp, Sessions: a.sessions, Log: log.With("component", "oidc")}
 
 	// The issuer's records: production reads the issuer's replica, never writing to it.
 	issuerURL := cfg.IssuerDBURL.Reveal()
@@ -147,7 +159,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	guard := &auth.Guard{Sessions: a.sessions, LoginPath: "/login", StartPath: "/auth/start", Record: a.recordGuardEvent}
+	guard := &auth.Guard{Sessions: a.sessions, LoginPath: "/login", StartPath: "/auth/start", Record: a.recordGuardEvent, Recheck: signIn}
 	idleSeconds := int(a.sessions.IdleTimeout() / time.Second)
 	// In dev the public URL is the loopback host name the README names; a browser that opened
 	// another one is sent there before it signs in. Production leaves host names to its proxy.
@@ -166,6 +178,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 		ObserveRequest:  m.ObserveRequest,
 		Metrics:         m.Handler(),
 		MetricsNetworks: cfg.MetricsNetworks,
+		SignInRate:      cfg.SignInRate,
 		// D1 and the OpenID Provider are left out of readiness on purpose: the issuer half
 		// and signed-in sessions keep working while they are down, and an orchestrator must
 		// not pull every replica because an upstream failed.
@@ -177,7 +190,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 			{Name: "issuer database", Probe: a.issuer.Ping},
 		},
 		Customers:  a.issuer,
-		SignIn:     &auth.Authenticator{RP: rp, Sessions: a.sessions},
+		SignIn:     signIn,
 		Profiles:   a.d1,
 		Auditor:    a.trail,
 		AuditTrail: a.trail,
@@ -191,14 +204,19 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	e.IPExtractor = handlers.ClientIPExtractor(cfg.TrustedProxies)
 	h.Register(e, guard)
 	a.handler = e
+	// Closed before the trail (closers run newest first): the counted sign-in failures still
+	// open are written while it can take them.
+	a.onClose(func() error {
+		h.FlushSignInFailures(context.Background())
+		return nil
+	})
 
 	// Background maintenance: retention of the trail and expiry of sessions.
-	bg, stop := context.WithCancel(context.Background())
-	a.stopBg = stop
 	go a.trail.RunRetention(bg, cfg.Audit.Retention, retentionInterval)
 	go a.sessions.RunPurge(bg, sessionPurgeInterval, func(err error) {
 		log.Error("session purge failed", slog.String("error", err.Error()))
 	})
+	go h.RunSignInFailureFlush(bg, signInFlushInterval)
 	return a, nil
 }
 

@@ -18,10 +18,16 @@ type OIDCConfig struct {
 	ClientID     string   // CTPDESK_OIDC_CLIENT_ID
 	ClientSecret Secret   // CTPDESK_OIDC_CLIENT_SECRET; empty for a public client (PKCE only)
 	RedirectURL  *url.URL // CTPDESK_OIDC_REDIRECT_URL; default PublicURL + /auth/callback
-	Scopes       []string // CTPDESK_OIDC_SCOPES, comma-separated; openid is always included
+	Scopes       []string // CTPDESK_OIDC_SCOPES, comma-separated; openid is always included, offline_access by default
 	RoleClaim    string   // CTPDESK_OIDC_ROLE_CLAIM, default "groups"
-	DevIDPAddr   string   // CTPDESK_DEVIDP_ADDR: where `ctpdesk dev` runs its provider
-	DevIDPUsers  string   // CTPDESK_DEVIDP_USERS: a JSON users file for the development provider
+	// RequireAMR refuses sign-ins whose amr names none of these methods
+	// (CTPDESK_OIDC_REQUIRE_AMR); ACRValues are asked for and required of acr
+	// (CTPDESK_OIDC_ACR_VALUES). Both empty by default: multi-factor authentication is the
+	// provider's, and these make ctpdesk check the provider's word for it.
+	RequireAMR  []string
+	ACRValues   []string
+	DevIDPAddr  string // CTPDESK_DEVIDP_ADDR: where `ctpdesk dev` runs its provider
+	DevIDPUsers string // CTPDESK_DEVIDP_USERS: a JSON users file for the development provider
 }
 
 // RoleConfig maps IdP groups to ctpdesk roles (comma-separated group names per role).
@@ -83,12 +89,14 @@ func loadAuthConfig(r *envReader, c *Config) {
 	if o.RedirectURL != nil && c.Mode == ModeServe && o.RedirectURL.Scheme != "https" {
 		r.fail("CTPDESK_OIDC_REDIRECT_URL", "must be an https:// URL in production")
 	}
-	o.Scopes = r.list("CTPDESK_OIDC_SCOPES", []string{"openid", "profile", "email", "groups"})
-	for _, s := range o.Scopes {
-		if strings.ContainsAny(s, " \"\\") || strings.ContainsFunc(s, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
-			r.fail("CTPDESK_OIDC_SCOPES", "scope %q holds characters a scope cannot have", s)
-		}
-	}
+	// The default asks for offline_access: its refresh token is how a session re-checks the
+	// person at the provider.
+	o.Scopes = r.list("CTPDESK_OIDC_SCOPES", slices.Clone(auth.DefaultScopes))
+	r.tokenList("CTPDESK_OIDC_SCOPES", o.Scopes, "scope")
+	o.RequireAMR = r.list("CTPDESK_OIDC_REQUIRE_AMR", nil)
+	r.tokenList("CTPDESK_OIDC_REQUIRE_AMR", o.RequireAMR, "authentication method")
+	o.ACRValues = r.list("CTPDESK_OIDC_ACR_VALUES", nil)
+	r.tokenList("CTPDESK_OIDC_ACR_VALUES", o.ACRValues, "acr value")
 	if !slices.Contains(o.Scopes, "openid") {
 		o.Scopes = append([]string{"openid"}, o.Scopes...)
 	}
@@ -127,6 +135,16 @@ func loadAuthConfig(r *envReader, c *Config) {
 		}
 		if len(c.Roles.Agent)+len(c.Roles.Fraud)+len(c.Roles.Auditor) == 0 {
 			r.fail("CTPDESK_ROLE_AGENT", "no IdP group is mapped to any role: set CTPDESK_ROLE_AGENT, CTPDESK_ROLE_FRAUD or CTPDESK_ROLE_AUDITOR")
+		}
+	}
+}
+
+// tokenList refuses list items that are not printable ASCII without spaces, quotes or
+// backslashes: scopes, amr and acr values are such tokens, sent in URLs and compared exactly.
+func (r *envReader) tokenList(name string, items []string, what string) {
+	for _, s := range items {
+		if len(s) > 255 || strings.ContainsAny(s, " \"\\") || strings.ContainsFunc(s, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+			r.fail(name, "%s %q holds characters it cannot have", what, s)
 		}
 	}
 }

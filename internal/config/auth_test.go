@@ -92,6 +92,13 @@ func TestAuthConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{ModeDev, "CTPDESK_OIDC_REDIRECT_URL", "/auth/callback"},
 		{ModeServe, "CTPDESK_OIDC_REDIRECT_URL", "http://ctpdesk.bank.example/auth/callback"},
 		{ModeDev, "CTPDESK_OIDC_SCOPES", "openid,pro\"file"},
+		{ModeDev, "CTPDESK_OIDC_REQUIRE_AMR", "mfa,o tp"},
+		{ModeDev, "CTPDESK_OIDC_REQUIRE_AMR", "mfa,\"otp\""},
+		{ModeDev, "CTPDESK_OIDC_REQUIRE_AMR", "mf\x00a"},
+		{ModeDev, "CTPDESK_OIDC_REQUIRE_AMR", strings.Repeat("m", 300)},
+		{ModeDev, "CTPDESK_OIDC_ACR_VALUES", "urn:bank:loa:high\\x"},
+		{ModeDev, "CTPDESK_OIDC_ACR_VALUES", "gold\tsilver"},
+		{ModeDev, "CTPDESK_OIDC_ACR_VALUES", "ünicode"},
 		{ModeDev, "CTPDESK_OIDC_ROLE_CLAIM", "groups claim"},
 		{ModeDev, "CTPDESK_OIDC_ROLE_CLAIM", "{groups}"},
 		{ModeDev, "CTPDESK_ROLE_AGENT", "cs-agents,,cs-leads"},
@@ -141,5 +148,21 @@ func TestAuthConfigNeverPrintsClientSecret(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "https://sso.bank.example") {
 		t.Errorf("the issuer is missing from the logged configuration: %s", buf.String())
+	}
+}
+
+// TestAuthStrengthSettings: CTPDESK_OIDC_REQUIRE_AMR and CTPDESK_OIDC_ACR_VALUES are empty by
+// default and read as comma lists.
+func TestAuthStrengthSettings(t *testing.T) {
+	cfg, err := Load(envFrom(nil), ModeDev)
+	if err != nil || cfg.OIDC.RequireAMR != nil || cfg.OIDC.ACRValues != nil {
+		t.Fatalf("defaults: %v %v %v", cfg.OIDC.RequireAMR, cfg.OIDC.ACRValues, err)
+	}
+	cfg, err = Load(envFrom(map[string]string{"CTPDESK_OIDC_REQUIRE_AMR": "mfa, otp,hwk", "CTPDESK_OIDC_ACR_VALUES": "urn:bank:loa:high"}), ModeDev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cfg.OIDC.RequireAMR, cfg.OIDC.ACRValues) != "[mfa otp hwk] [urn:bank:loa:high]" {
+		t.Errorf("read %v %v", cfg.OIDC.RequireAMR, cfg.OIDC.ACRValues)
 	}
 }

@@ -25,6 +25,10 @@ const (
 	ModeServe Mode = "serve"
 )
 
+// DefaultSignInRate is CTPDESK_SIGNIN_RATE's default: sign-in requests per minute and client
+// address. A person signing in makes two.
+const DefaultSignInRate = 30
+
 // DefaultAddr is CTPDESK_ADDR's default: loopback, port 8080, as the README says.
 const DefaultAddr = "127.0.0.1:8080"
 
@@ -82,14 +86,18 @@ type Config struct {
 	DatabaseURL    Secret         // CTPDESK_DATABASE_URL: sessions, audit trail
 	IssuerDBURL    Secret         // CTPDESK_ISSUER_DATABASE_URL: the issuer's records (read-only)
 	ShutdownGrace  time.Duration  // CTPDESK_SHUTDOWN_GRACE
-	// MetricsNetworks may scrape /metrics without signing in (CTPDESK_METRICS_NETWORKS).
+	// MetricsNetworks may scrape /metrics without signing in (CTPDESK_METRICS_NETWORKS). None
+	// by default: the scrapers' network must be named (see metricsNetworks).
 	MetricsNetworks []netip.Prefix
-	OIDC            OIDCConfig    // CTPDESK_OIDC_*, CTPDESK_DEVIDP_* (auth.go)
-	Roles           RoleConfig    // CTPDESK_ROLE_*
-	Session         SessionConfig // CTPDESK_SESSION_*, CTPDESK_COOKIE_SECURE
-	Audit           AuditConfig   // CTPDESK_AUDIT_* (audit.go)
-	D1              D1Config      // CTPDESK_D1_*, CTPDESK_SANDBOX_* (d1.go)
-	Issuer          IssuerConfig  // CTPDESK_PHONE_REGION, CTPDESK_DEV_CUSTOMERS (issuer.go)
+	// SignInRate bounds the sign-in requests per minute of one client address
+	// (CTPDESK_SIGNIN_RATE).
+	SignInRate int
+	OIDC       OIDCConfig    // CTPDESK_OIDC_*, CTPDESK_DEVIDP_* (auth.go)
+	Roles      RoleConfig    // CTPDESK_ROLE_*
+	Session    SessionConfig // CTPDESK_SESSION_*, CTPDESK_COOKIE_SECURE
+	Audit      AuditConfig   // CTPDESK_AUDIT_* (audit.go)
+	D1         D1Config      // CTPDESK_D1_*, CTPDESK_SANDBOX_* (d1.go)
+	Issuer     IssuerConfig  // CTPDESK_PHONE_REGION, CTPDESK_DEV_CUSTOMERS (issuer.go)
 }
 
 // LogValue prints the configuration without its secrets.
@@ -104,6 +112,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("public_url", public),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.Int("metrics_networks", len(c.MetricsNetworks)),
+		slog.Int("signin_rate_per_minute", c.SignInRate),
 		slog.String("data_dir", c.DataDir),
 		slog.String("database_url", RedactURL(c.DatabaseURL.Reveal())),
 		slog.String("issuer_database_url", RedactURL(c.IssuerDBURL.Reveal())),
@@ -154,10 +164,8 @@ func load(r *envReader, mode Mode) Config {
 	c.PublicURL = r.url("CTPDESK_PUBLIC_URL", "")
 	c.LogLevel = r.logLevel("CTPDESK_LOG_LEVEL", slog.LevelInfo)
 	c.TrustedProxies = r.prefixes("CTPDESK_TRUSTED_PROXIES")
-	c.MetricsNetworks = r.prefixes("CTPDESK_METRICS_NETWORKS")
-	if r.getenv("CTPDESK_METRICS_NETWORKS") == "" {
-		c.MetricsNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-	}
+	c.MetricsNetworks = r.metricsNetworks("CTPDESK_METRICS_NETWORKS")
+	c.SignInRate = r.integer("CTPDESK_SIGNIN_RATE", DefaultSignInRate, 1, 6000)
 	c.DataDir = r.str("CTPDESK_DATA_DIR", "data")
 	c.ShutdownGrace = r.duration("CTPDESK_SHUTDOWN_GRACE", 20*time.Second, time.Second, 5*time.Minute)
 	c.DatabaseURL = Secret(r.dbURL("CTPDESK_DATABASE_URL", ""))
@@ -402,6 +410,31 @@ func (r *envReader) prefixes(name string) []netip.Prefix {
 			continue
 		}
 		out = append(out, pre.Masked())
+	}
+	return out
+}
+
+// metricsNetworks reads the networks that may scrape /metrics without signing in. Unset (or
+// "none") means no network at all: behind a sidecar proxy every request comes from loopback,
+// so even loopback must be named to be let in. A network that spans a large part of the
+// address space (shorter than /8 for IPv4, /16 for IPv6, IPv4-mapped forms included) is
+// refused: it would open the metrics to nearly everyone, which is not a monitoring network.
+func (r *envReader) metricsNetworks(name string) []netip.Prefix {
+	v, ok := r.raw(name)
+	if !ok || strings.EqualFold(v, "none") {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, p := range r.prefixes(name) {
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			// Client addresses are compared unmapped, so the IPv4 form is what this means.
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked()
+		}
+		if (p.Addr().Is4() && p.Bits() < 8) || (p.Addr().Is6() && p.Bits() < 16) {
+			r.fail(name, "%s spans too much of the address space: name the monitoring network itself", p)
+			continue
+		}
+		out = append(out, p)
 	}
 	return out
 }

@@ -82,3 +82,51 @@ func TestConfigNeverPrintsSecrets(t *testing.T) {
 		t.Error("Reveal does not return the secret")
 	}
 }
+
+// TestMetricsNetworksDefaultToNone: /metrics is open to no network unless one is named, since
+// behind a sidecar proxy every request comes from loopback; "none" says so explicitly; named
+// networks are kept; networks spanning most of the address space and malformed values are
+// refused, naming the variable.
+func TestMetricsNetworksDefaultToNone(t *testing.T) {
+	for _, env := range []map[string]string{nil, {"CTPDESK_METRICS_NETWORKS": "none"}, {"CTPDESK_METRICS_NETWORKS": " NONE "}} {
+		cfg, err := Load(envFrom(env), ModeDev)
+		if err != nil || len(cfg.MetricsNetworks) != 0 {
+			t.Errorf("%v: networks %v, %v; want none", env, cfg.MetricsNetworks, err)
+		}
+	}
+	cfg, err := Load(envFrom(map[string]string{"CTPDESK_METRICS_NETWORKS": "10.20.0.0/16, 127.0.0.1, ::ffff:10.30.0.0/112"}), ModeDev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(cfg.MetricsNetworks); got != "[10.20.0.0/16 127.0.0.1/32 10.30.0.0/16]" {
+		t.Errorf("networks = %s", got)
+	}
+	for _, hostile := range []string{
+		"0.0.0.0/0", "::/0", "0.0.0.0/1", "::ffff:0.0.0.0/96", "2000::/3", "10.0.0.0/8,0.0.0.0/0",
+		"none,10.0.0.1", "*", "any", "10.0.0.0/33", "10.0.0.1/-1", "127.0.0.1\x00", "127.0.0.1;rm -rf",
+	} {
+		_, err := Load(envFrom(map[string]string{"CTPDESK_METRICS_NETWORKS": hostile}), ModeDev)
+		if err == nil || !strings.Contains(err.Error(), "CTPDESK_METRICS_NETWORKS") {
+			t.Errorf("CTPDESK_METRICS_NETWORKS=%q: %v, want refused naming the variable", hostile, err)
+		}
+	}
+}
+
+// TestSignInRate: CTPDESK_SIGNIN_RATE defaults to DefaultSignInRate and refuses what is not a
+// sensible whole number of requests per minute.
+func TestSignInRate(t *testing.T) {
+	cfg, err := Load(envFrom(nil), ModeDev)
+	if err != nil || cfg.SignInRate != DefaultSignInRate {
+		t.Fatalf("default sign-in rate %d, %v", cfg.SignInRate, err)
+	}
+	cfg, err = Load(envFrom(map[string]string{"CTPDESK_SIGNIN_RATE": "120"}), ModeDev)
+	if err != nil || cfg.SignInRate != 120 {
+		t.Errorf("CTPDESK_SIGNIN_RATE=120: %d, %v", cfg.SignInRate, err)
+	}
+	for _, hostile := range []string{"0", "-1", "1e9", "999999999999", "ten", "30/m", "6001"} {
+		if _, err := Load(envFrom(map[string]string{"CTPDESK_SIGNIN_RATE": hostile}), ModeDev); err == nil ||
+			!strings.Contains(err.Error(), "CTPDESK_SIGNIN_RATE") {
+			t.Errorf("CTPDESK_SIGNIN_RATE=%q: %v", hostile, err)
+		}
+	}
+}

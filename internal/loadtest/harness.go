@@ -223,7 +223,11 @@ func (h *loadHarness) signIn(ctx context.Context, n int) ([]User, error) {
 		}
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, h.url+"/auth/callback", nil)
-		if _, err := h.app.Sessions().Start(rec, req, u, ""); err != nil {
+		groups := h.app.Config().Roles.Map()[role]
+		if len(groups) == 0 {
+			return nil, fmt.Errorf("loadtest: no provider group is mapped to the %s role", role)
+		}
+		if _, err := h.app.Sessions().Start(rec, req, auth.Grant{User: u, Groups: groups[:1]}); err != nil {
 			return nil, fmt.Errorf("loadtest: start session %d: %w", i+1, err)
 		}
 		for _, c := range rec.Result().Cookies() {
