@@ -52,7 +52,7 @@ func newAuthenticator(t *testing.T, issuer, secret string) *auth.Authenticator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &auth.Authenticator{RP: rp, Sessions: auth.NewSessionStore(db, auth.SessionConfig{Roles: devRoles})}
+	return &auth.Authenticator{RP: rp, Sessions: auth.NewSessionStore(db, auth.SessionConfig{Roles: devRoles, DBTimeout: 30 * time.Second})}
 }
 
 var noFollow = &http.Client{

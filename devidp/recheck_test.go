@@ -44,7 +44,7 @@ func newRecheckRig(t *testing.T) *recheckRig {
 		t.Fatal(err)
 	}
 	// A long idle timeout: these tests cross the re-check interval without keeping busy.
-	sessions := auth.NewSessionStore(db, auth.SessionConfig{Idle: time.Hour, Max: 10 * time.Hour, Roles: devRoles, Now: clock.Now})
+	sessions := auth.NewSessionStore(db, auth.SessionConfig{Idle: time.Hour, Max: 10 * time.Hour, Roles: devRoles, Now: clock.Now, DBTimeout: 30 * time.Second})
 	a := &auth.Authenticator{RP: rp, Sessions: sessions}
 	rig := &recheckRig{idp: idp, auth: a, clock: clock, e: echo.New()}
 	guard := &auth.Guard{Sessions: sessions, LoginPath: "/login", Recheck: a}

@@ -51,7 +51,7 @@ func mintSession(t *testing.T, dataDir string, role auth.Role) *http.Cookie {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	sessions := auth.NewSessionStore(db, auth.SessionConfig{Secure: false})
+	sessions := auth.NewSessionStore(db, auth.SessionConfig{Secure: false, DBTimeout: 30 * time.Second})
 	w := httptest.NewRecorder()
 	u := auth.User{Issuer: "https://idp.test", Subject: "crash-" + string(role), Name: "Crash " + string(role), Roles: []auth.Role{role}}
 	grant := auth.Grant{User: u, Groups: []string{devGroups[role]}}
@@ -330,7 +330,7 @@ func csrfOf(t *testing.T, db *store.DB, cookie *http.Cookie) string {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.AddCookie(cookie)
-	sess, err := auth.NewSessionStore(db, auth.SessionConfig{Secure: false}).Load(r)
+	sess, err := auth.NewSessionStore(db, auth.SessionConfig{Secure: false, DBTimeout: 30 * time.Second}).Load(r)
 	if err != nil {
 		t.Fatal(err)
 	}

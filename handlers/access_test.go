@@ -68,7 +68,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 		t.Fatal(err)
 	}
 	f := &accessFixture{
-		e: echo.New(), sessions: auth.NewSessionStore(db, auth.SessionConfig{Secure: true, Roles: testRoleMap}),
+		e: echo.New(), sessions: auth.NewSessionStore(db, auth.SessionConfig{Secure: true, Roles: testRoleMap, DBTimeout: testDBWait}),
 		cookies: map[string]*http.Cookie{}, tokens: map[string]string{},
 	}
 	guard := &auth.Guard{Sessions: f.sessions, LoginPath: "/login"}

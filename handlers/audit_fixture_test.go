@@ -44,7 +44,7 @@ func newTrailFixture(t testing.TB, extra func(*Deps)) *trailFixture {
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: 10})
+	tr, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: 10, RecordTimeout: testDBWait})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func newTrailFixture(t testing.TB, extra func(*Deps)) *trailFixture {
 		e: echo.New(), db: db, trail: tr, cookies: map[string]*http.Cookie{}, tokens: map[string]string{},
 		customer: "CU00000003", issuer: issuer,
 	}
-	sessions := auth.NewSessionStore(db, auth.SessionConfig{Secure: true, Roles: testRoleMap})
+	sessions := auth.NewSessionStore(db, auth.SessionConfig{Secure: true, Roles: testRoleMap, DBTimeout: testDBWait})
 	guard := &auth.Guard{Sessions: sessions, LoginPath: "/login"}
 	deps := Deps{
 		Logger: slog.New(slog.DiscardHandler), Assets: assets, Version: "test",

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"ctpdesk/audit"
 	"ctpdesk/auth"
@@ -136,3 +137,8 @@ func (u unused) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	u.fail("Metrics")
 	w.WriteHeader(http.StatusNotFound)
 }
+
+// testDBWait is how long the handler tests' session stores wait for their database: they
+// check what the handlers do, not how fast a busy machine commits, so they allow far more
+// than production's 500 ms.
+const testDBWait = 30 * time.Second
