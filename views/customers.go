@@ -67,7 +67,7 @@ type CardRecord struct {
 	ID             string   `json:"id"`
 	Scheme         string   `json:"scheme"`
 	Last4          string   `json:"last4"`
-	Expiry         string   `json:"expiry"` // MM/YYYY
+	Expiry         string   `json:"expiry"` // MM/YY, as every screen writes an expiry
 	CardholderName string   `json:"cardholderName"`
 	Status         string   `json:"status"`
 	Product        string   `json:"product"`
