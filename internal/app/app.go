@@ -176,11 +176,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 			{Name: "audit trail", Probe: a.trail.Ready},
 			{Name: "issuer database", Probe: a.issuer.Ping},
 		},
-		Customers:  a.issuer,
-		SignIn:     &auth.Authenticator{RP: rp, Sessions: a.sessions},
-		Profiles:   a.d1,
-		Auditor:    a.trail,
-		AuditTrail: a.trail,
+		Customers:   a.issuer,
+		SignIn:      &auth.Authenticator{RP: rp, Sessions: a.sessions},
+		Profiles:    a.d1,
+		Auditor:     a.trail,
+		AuditTrail:  a.trail,
+		RecentViews: a.trail,
 	})
 	if err != nil {
 		return nil, err
