@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -115,9 +116,8 @@ func sandboxComparison(seed int64, c issuerdb.Customer, now time.Time) reconcile
 	return reconcile.Compare(c, d1.Result{Profiles: profiles, FetchedAt: now}, reconcile.Options{Now: now})
 }
 
-// pickAllMatch finds the first customer of the comparison portfolio whose comparison differs
-// nowhere the customer is enrolled, and who is enrolled somewhere: the page says all fields
-// match.
+// pickAllMatch finds the first customer of the comparison portfolio who holds a profile in
+// every directory and whose comparison differs nowhere: the page says all fields match.
 func pickAllMatch(tb testing.TB) issuerdb.Customer {
 	tb.Helper()
 	g := issuerdb.NewGenerator(comparisonSeed)
@@ -125,17 +125,12 @@ func pickAllMatch(tb testing.TB) issuerdb.Customer {
 	for i := range comparisonCustomers {
 		c := g.Customer(i)
 		cmp := sandboxComparison(comparisonSeed, c, now)
-		enrolled := map[string]bool{}
+		differs := false
 		for _, col := range cmp.Columns {
-			if col.State != reconcile.StateNotEnrolled {
-				enrolled[col.Directory] = true
-			}
+			differs = differs || !col.State.HasProfile()
 		}
-		differs := len(enrolled) == 0
 		for _, r := range cmp.Rows {
-			for _, cell := range r.Cells {
-				differs = differs || (enrolled[cell.Directory] && cell.Verdict.IsDifference())
-			}
+			differs = differs || r.Different()
 		}
 		if !differs {
 			return c
@@ -198,8 +193,12 @@ func TestLayoutOnLaptopAndPhoneInChromium(t *testing.T) {
 			{name: "search-recent", path: "/customers", ready: `[data-testid="recently-viewed"] [data-recent-customer]`},
 			{name: "search-results", path: "/customers?q=" + url.QueryEscape(strings.ToLower(risk.customer.LastName)), ready: `[data-customer-id]`},
 			{name: "customer-risk", path: "/customers/" + risk.customer.ID + "?show=all", ready: comparisonReady},
-			{name: "customer-all-match", path: "/customers/" + match.ID, ready: `[data-testid="comparison-empty"]`},
-			{name: "customer-not-enrolled", path: "/customers/" + notEnrolled.customer.ID, ready: `[data-testid="comparison-empty"]`},
+			{name: "customer-all-match", path: "/customers/" + match.ID, ready: `[data-testid="grid-empty"]`, prepare: func(t *testing.T, b *browsertest.Browser) {
+				if got := evalString(t, b, `document.querySelector('[data-testid="grid-empty"]').textContent`); !regexp.MustCompile(`^All \d+ fields match\.$`).MatchString(got) {
+					t.Errorf("the grid of a customer matching everywhere says %q", got)
+				}
+			}},
+			{name: "customer-not-enrolled", path: "/customers/" + notEnrolled.customer.ID, ready: comparisonReady},
 			{name: "comparison-page", path: "/customers/" + risk.customer.ID + "/comparison?show=all", ready: comparisonReady},
 		}
 		for _, s := range []screen{laptop, phone} {
