@@ -93,25 +93,22 @@ func tour(t *testing.T, b *browsertest.Browser, base string, pages []uiPage) {
 				p.prepare(t, b)
 			}
 			checkLayout(t, b, p.name+" ("+scheme+")")
-			shot := b.Screenshot("ui-" + p.name + "-" + scheme)
-			if readmeShot[p.name+"-"+scheme] && os.Getenv("CTPDESK_UPDATE_SCREENSHOTS") == "1" && shot != "" {
-				updateReadmeScreenshot(t, shot)
-			}
+			b.Screenshot("ui-" + p.name + "-" + scheme)
 		}
 	}
 }
 
-// readmeShot names the tour's screen the README shows; `make screenshots` refreshes it.
-var readmeShot = map[string]bool{"comparison-risk-closed-card-active-light": true}
+// readmeScreenshot is the README's picture, relative to the repository root.
+const readmeScreenshot = "docs/screenshots/comparison-risk-agent.png"
 
-// updateReadmeScreenshot copies a screenshot over docs/screenshots/comparison-risk-agent.png.
+// updateReadmeScreenshot copies a screenshot over the README's picture.
 func updateReadmeScreenshot(t *testing.T, src string) {
 	t.Helper()
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(filepath.Dir(browsertest.ArtifactsDir()), "docs", "screenshots", "comparison-risk-agent.png")
+	dst := filepath.Join(filepath.Dir(browsertest.ArtifactsDir()), filepath.FromSlash(readmeScreenshot))
 	if err := os.WriteFile(dst, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +119,9 @@ func updateReadmeScreenshot(t *testing.T, src string) {
 // query), the customer page of every comparison state as agent and as fraud analyst (with an
 // agent's Reveal form open), a 404, the audit trail and the no-access page. Each must lay out
 // without sideways scrolling, with readable body text and no inline style, raise no console
-// error or CSP violation, and leaves a screenshot in artifacts/.
+// error or CSP violation, and leaves a screenshot in artifacts/. It also takes the README's
+// picture from `make run`'s own portfolio (with CTPDESK_UPDATE_SCREENSHOTS=1, over the one in
+// docs/screenshots/).
 func TestUITourInChromium(t *testing.T) {
 	cases := pickComparisonCases(t)
 	var failing comparisonCase
@@ -172,6 +171,29 @@ func TestUITourInChromium(t *testing.T) {
 		}
 		tour(t, b, a.URL, pages)
 		assertOnlyStatusErrors(t, b, 400, 404)
+	})
+
+	// The README's picture is taken from exactly what `make run` seeds, of the customer the
+	// README names, so anyone can open the same screen.
+	t.Run("readme", func(t *testing.T) {
+		dev := makeRunPortfolio(t)
+		c := readmeCustomer(t, dev)
+		readme := startApp(t, "dev", map[string]string{
+			"CTPDESK_DEV_CUSTOMERS": fmt.Sprint(dev.customers),
+			"CTPDESK_DEV_SEED":      fmt.Sprint(dev.seed),
+		})
+		b := browsertest.New(t, 120*time.Second)
+		setScreen(t, b, laptop)
+		setColorScheme(t, b, "light")
+		signInChromium(t, b, readme.URL, "agent")
+		b.Do(chromedp.Navigate(readme.URL + "/customers/" + c.ID))
+		b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="risks"]`)))
+		checkLayout(t, b, "readme")
+		shot := b.Screenshot("ui-readme-" + c.ID)
+		if os.Getenv("CTPDESK_UPDATE_SCREENSHOTS") == "1" && shot != "" {
+			updateReadmeScreenshot(t, shot)
+		}
+		b.AssertClean()
 	})
 
 	t.Run("fraud", func(t *testing.T) {

@@ -62,7 +62,7 @@ func newTrailFixture(t testing.TB, extra func(*Deps)) *trailFixture {
 	guard := &auth.Guard{Sessions: sessions, LoginPath: "/login"}
 	deps := Deps{
 		Logger: slog.New(slog.DiscardHandler), Assets: assets, Version: "test",
-		Customers: issuer, Auditor: tr, AuditTrail: tr, Profiles: noProfiles{},
+		Customers: issuer, Auditor: tr, AuditTrail: tr, RecentViews: tr, Profiles: noProfiles{},
 	}
 	if extra != nil {
 		extra(&deps)

@@ -253,7 +253,11 @@ func comparisonGrid(c reconcile.Comparison, cols []views.DirectoryColumn, diffOn
 	if diffOnly {
 		g.HiddenNote = views.HiddenRowsNote(hidden)
 		if len(g.Groups) == 0 {
-			g.EmptyText = views.NothingDiffersText()
+			partial := false
+			for _, col := range c.Columns {
+				partial = partial || !col.State.HasProfile()
+			}
+			g.EmptyText = views.NothingDiffersText(hidden, partial)
 		}
 	}
 	return g
@@ -276,13 +280,20 @@ func collapseColumns(rows []views.FieldRow, cols []views.DirectoryColumn) {
 	}
 }
 
+// cardExpiryKind is the kind of a card's expiry row, whose values are printed as MM/YY.
+const cardExpiryKind = "expiry"
+
 // fieldRow is one row of the grid.
 func fieldRow(r reconcile.Row, cols []views.DirectoryColumn, reveal revealer) views.FieldRow {
 	masked := r.Kind == reconcile.FieldEmail || r.Kind == reconcile.FieldPhone
+	display := func(vs []string) []string { return vs }
+	if r.Kind == cardExpiryKind {
+		display = func(vs []string) []string { return mapStrings(vs, views.Expiry) }
+	}
 	row := views.FieldRow{
 		Field:     r.Field,
 		Label:     views.FieldLabel(r.Kind),
-		Issuer:    valueView(r.Issuer, masked),
+		Issuer:    valueView(display(r.Issuer), masked),
 		Different: r.Different(),
 	}
 	field := "email"
@@ -294,7 +305,7 @@ func fieldRow(r reconcile.Row, cols []views.DirectoryColumn, reveal revealer) vi
 	}
 	row.Issuer.Reveal = revealControl(reveal, revealIssuer, field, row.Issuer)
 	for i, c := range r.Cells {
-		cell := views.FieldCell{Directory: c.Directory, Value: valueView(c.Values, masked)}
+		cell := views.FieldCell{Directory: c.Directory, Value: valueView(display(c.Values), masked)}
 		if c.State != "" {
 			cell.State = string(c.State)
 			cell.Icon, cell.Label = views.CellStateText(cell.State)

@@ -85,6 +85,9 @@ func (h *Handler) Customers(c echo.Context) error {
 	// Contact data is masked for everyone but fraud analysts; agents reveal a field with a
 	// reason on the customer page.
 	view := searchView(in, page, err, seesUnmasked(c))
+	if in.Query == "" {
+		view.Recent = h.recentlyViewed(c)
+	}
 	switch {
 	case wantsJSON(c):
 		return c.JSON(status, view)

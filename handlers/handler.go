@@ -57,6 +57,8 @@ type Deps struct {
 	Auditor Auditor
 	// AuditTrail is the trail as the auditors' pages read it (audit.go).
 	AuditTrail AuditTrail
+	// RecentViews lists the customers a user opened last, from the trail (recent.go).
+	RecentViews RecentViews
 }
 
 // Handler serves every route of ctpdesk.
@@ -86,6 +88,7 @@ type Handler struct {
 
 	auditor    Auditor
 	auditTrail AuditTrail
+	recent     RecentViews
 }
 
 // New builds a Handler from its dependencies. Every component a route needs is required, so
@@ -94,13 +97,14 @@ type Handler struct {
 func New(d Deps) (*Handler, error) {
 	var missing []string
 	for name, absent := range map[string]bool{
-		"Assets":     d.Assets == nil,
-		"Customers":  d.Customers == nil,
-		"SignIn":     d.SignIn == nil,
-		"Profiles":   d.Profiles == nil,
-		"Auditor":    d.Auditor == nil,
-		"AuditTrail": d.AuditTrail == nil,
-		"Metrics":    d.Metrics == nil,
+		"Assets":      d.Assets == nil,
+		"Customers":   d.Customers == nil,
+		"SignIn":      d.SignIn == nil,
+		"Profiles":    d.Profiles == nil,
+		"Auditor":     d.Auditor == nil,
+		"AuditTrail":  d.AuditTrail == nil,
+		"RecentViews": d.RecentViews == nil,
+		"Metrics":     d.Metrics == nil,
 	} {
 		if absent {
 			missing = append(missing, name)
@@ -132,6 +136,7 @@ func New(d Deps) (*Handler, error) {
 
 		auditor:    d.Auditor,
 		auditTrail: d.AuditTrail,
+		recent:     d.RecentViews,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -501,15 +501,13 @@ func CardIssuerText(atIssuer bool, status, expiryMMYY string) string {
 	return s + ExpiryText(expiryMMYY)
 }
 
-// ExpiryText writes an MMYY expiry as " · expires MM/YY"; other forms are shown as sent.
+// ExpiryText ends a card matrix cell with its expiry, " · expires MM/YY" (see Expiry); ""
+// when there is none.
 func ExpiryText(mmyy string) string {
-	switch {
-	case mmyy == "":
+	if mmyy == "" {
 		return ""
-	case len(mmyy) == 4:
-		return " · expires " + mmyy[:2] + "/" + mmyy[2:]
 	}
-	return " · expires " + mmyy
+	return " · expires " + Expiry(mmyy)
 }
 
 // CardTitle heads a card's rows in the grid: its last 4, scheme and issuer status.
@@ -578,9 +576,18 @@ func HiddenRowsNote(n int) string {
 	return "— differences only; " + plural(n, "row", "rows") + " without a difference hidden"
 }
 
-// NothingDiffersText replaces the grid's rows when differences only leaves none.
-func NothingDiffersText() string {
-	return "No field differs in the directories that were compared."
+// NothingDiffersText replaces the grid's rows when differences only leaves none of the
+// fields compared: "All 16 fields match". partial says a directory holds no profile to compare
+// (not enrolled, or not checked), so the match covers only the others.
+func NothingDiffersText(fields int, partial bool) string {
+	s := "All " + plural(fields, "field", "fields") + " match"
+	if fields == 1 {
+		s = "The one field compared matches"
+	}
+	if partial {
+		s += " in the directories that were compared"
+	}
+	return s + "."
 }
 
 // MaskedNote says contact data is masked for the viewer's role.

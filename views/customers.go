@@ -14,6 +14,29 @@ type SearchResults struct {
 	Rows    []SearchRow `json:"results"`
 	// NextURL is the link to the next page, "" on the last one.
 	NextURL string `json:"next,omitempty"`
+	// Recent is the signed-in user's recently viewed customers, shown while the box is empty;
+	// nil with a query.
+	Recent *RecentList `json:"recent,omitempty"`
+}
+
+// RecentList is the "recently viewed" list of the search page: the customers the signed-in
+// user opened last, newest first.
+type RecentList struct {
+	Items []RecentItem `json:"items"`
+	// Unavailable says the list could not be read; the page says so rather than show none.
+	Unavailable bool `json:"unavailable,omitempty"`
+}
+
+// RecentItem is one recently viewed customer.
+type RecentItem struct {
+	CustomerID string `json:"customerId"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+	URL        string `json:"url"`
+	// Viewed is when the user last opened the customer, as the page prints it; ViewedISO the
+	// same moment for the <time> element and scripts.
+	Viewed    string `json:"-"`
+	ViewedISO string `json:"viewedAt"`
 }
 
 // SearchRow is one customer in the results table.
@@ -67,7 +90,7 @@ type CardRecord struct {
 	ID             string   `json:"id"`
 	Scheme         string   `json:"scheme"`
 	Last4          string   `json:"last4"`
-	Expiry         string   `json:"expiry"` // MM/YYYY
+	Expiry         string   `json:"expiry"` // MM/YY, as every screen writes an expiry
 	CardholderName string   `json:"cardholderName"`
 	Status         string   `json:"status"`
 	Product        string   `json:"product"`
