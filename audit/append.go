@@ -71,13 +71,21 @@ type seals struct {
 	made     []checkpoint
 }
 
-// appendTx appends evs in one transaction: it assigns consecutive seqs after the head, chains
-// the hashes, seals a checkpoint at every multiple of CheckpointEvery, and reseals the head.
-// The events are updated in place with their seq and hashes.
-func (t *Trail) appendTx(ctx context.Context, evs []*Event) (seals, error) {
+// appendTx appends the events of batch in one transaction: it applies the limits of the events
+// that carry some, assigns consecutive seqs after the head, chains the hashes, seals a
+// checkpoint at every multiple of CheckpointEvery, and reseals the head. The events are
+// updated in place with their seq and hashes.
+func (t *Trail) appendTx(ctx context.Context, batch []*pending) (seals, error) {
+	evs := make([]*Event, len(batch))
+	for i, p := range batch {
+		evs[i] = &p.ev
+	}
 	var out seals
 	err := t.inWriteTx(ctx, func(tx *sql.Tx, h head) (head, error) {
 		out = seals{}
+		if err := t.applyLimits(ctx, tx, h.seq, batch); err != nil {
+			return h, err
+		}
 		before := h.checkpointN
 		prev := h.hash
 		for _, e := range evs {

@@ -58,4 +58,11 @@ type Event struct {
 	RequestID  string
 	PrevHash   string
 	Hash       string
+	// Limits, when set on a success, make its append conditional: if the actor already has
+	// Max successful events of this action within a limit's Window, the trail stores the event
+	// as a failure instead (details failure=rate_limited and limit=Max/Window, the caller's
+	// details kept) and Record returns a *LimitError. The check runs inside the append, so it
+	// holds across replicas. Limits are a condition of the append, not part of the record:
+	// they are neither stored nor hashed, and events read back have none.
+	Limits []Limit
 }

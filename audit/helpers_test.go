@@ -57,6 +57,19 @@ func dialects(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, mustPostgres(t)) })
 }
 
+// twoPools runs fn with two connection pools on one database, as two replicas have, on SQLite
+// and, when available, PostgreSQL.
+func twoPools(t *testing.T, fn func(t *testing.T, a, b *store.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		url := "sqlite:" + t.TempDir() + "/shared.db"
+		fn(t, mustOpen(t, url), mustOpen(t, url))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := mustPostgresURL(t)
+		fn(t, mustOpen(t, url), mustOpen(t, url))
+	})
+}
+
 func mustTrail(tb testing.TB, db *store.DB, opts Options) *Trail {
 	tb.Helper()
 	if opts.Key == nil {

@@ -98,12 +98,47 @@ func CheckRevealReason(reason, reference string) error {
 	return nil
 }
 
+// RevealFailure is why a reveal was refused, as the trail records it under DetailFailure: a
+// code, never the input that was refused.
+type RevealFailure string
+
+// Reveal failures. The values are stable: they are what the trail records.
+const (
+	// RevealBadInput: the form named no revealable field or source, or no valid reason;
+	// DetailInvalid says which input.
+	RevealBadInput RevealFailure = "bad_input"
+	// RevealUnknownCustomer: no customer has the id.
+	RevealUnknownCustomer RevealFailure = "unknown_customer"
+	// RevealNoProfile: the directory holds no profile of the customer.
+	RevealNoProfile RevealFailure = "no_profile"
+	// RevealLookupFailed: the issuer database or D1 did not answer.
+	RevealLookupFailed RevealFailure = "lookup_failed"
+	// RevealRateLimited: the agent reached a reveal limit; the trail writes it (Event.Limits)
+	// with the limit under DetailLimit.
+	RevealRateLimited RevealFailure = FailureRateLimited
+)
+
+var revealFailures = map[RevealFailure]bool{
+	RevealBadInput: true, RevealUnknownCustomer: true, RevealNoProfile: true,
+	RevealLookupFailed: true, RevealRateLimited: true,
+}
+
+// DetailInvalid is the input of a reveal form that was refused (RevealBadInput), by name.
+const DetailInvalid = "invalid"
+
+// Inputs a refused reveal may name under DetailInvalid.
+var revealInputs = map[string]bool{"field": true, "source": true, DetailReason: true, DetailReference: true}
+
 // checkRevealDetails refuses a reveal event whose reason is not one of the codes: a successful
 // reveal must name its reason, a reference must be the reason's, and no free-text reason is
-// recorded at all. This holds whatever the caller checked before.
+// recorded at all. A failed reveal names its failure code, and only the codes that go with it;
+// a success names none. This holds whatever the caller checked before.
 func checkRevealDetails(e Event) error {
 	if _, ok := e.Details["reason_text"]; ok {
 		return fmt.Errorf("%w: a free-text reveal reason is never recorded", ErrInvalidEvent)
+	}
+	if err := checkRevealFailure(e); err != nil {
+		return err
 	}
 	reason, hasReason := e.Details[DetailReason]
 	reference, hasReference := e.Details[DetailReference]
@@ -119,6 +154,27 @@ func checkRevealDetails(e Event) error {
 	}
 	if err := CheckRevealReason(reason, reference); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	return nil
+}
+
+// checkRevealFailure checks the failure code of a reveal event and the details that belong to
+// it: which input was refused (bad input only) and which limit was reached (rate limited only).
+func checkRevealFailure(e Event) error {
+	failure, hasFailure := e.Details[DetailFailure]
+	invalid, hasInvalid := e.Details[DetailInvalid]
+	_, hasLimit := e.Details[DetailLimit]
+	switch {
+	case e.Outcome == Success && hasFailure:
+		return fmt.Errorf("%w: a successful reveal with a failure code", ErrInvalidEvent)
+	case e.Outcome == Failure && !hasFailure:
+		return fmt.Errorf("%w: a failed reveal without a failure code", ErrInvalidEvent)
+	case hasFailure && !revealFailures[RevealFailure(failure)]:
+		return fmt.Errorf("%w: unknown reveal failure %q", ErrInvalidEvent, clean(failure, 40))
+	case hasInvalid && (failure != string(RevealBadInput) || !revealInputs[invalid]):
+		return fmt.Errorf("%w: a refused reveal input that is not a form field of a bad input", ErrInvalidEvent)
+	case hasLimit && failure != string(RevealRateLimited):
+		return fmt.Errorf("%w: a reveal limit without a rate-limited failure", ErrInvalidEvent)
 	}
 	return nil
 }

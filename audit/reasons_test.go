@@ -55,7 +55,8 @@ func TestCheckRevealReason(t *testing.T) {
 }
 
 // TestTrailRefusesFreeTextRevealReasons: whatever a caller checked, a reveal event carries a
-// reason code and, where the reason needs one, a reference of its format; nothing else.
+// reason code and, where the reason needs one, a reference of its format; nothing else. A failed
+// reveal carries a failure code, and only the details that go with that code.
 func TestTrailRefusesFreeTextRevealReasons(t *testing.T) {
 	tr := mustTrail(t, mustSQLite(t), Options{})
 	reveal := func(outcome Outcome, details map[string]string) Event {
@@ -68,13 +69,21 @@ func TestTrailRefusesFreeTextRevealReasons(t *testing.T) {
 		return e
 	}
 	refused := map[string]Event{
-		"free text":           reveal(Success, map[string]string{"reason": "other", "reason_text": "Jane Doe called from 12 Rue de Rivoli"}),
-		"free text reference": reveal(Success, map[string]string{"reason": "other", "reference": "Jane Doe, 12 Rue de Rivoli"}),
-		"unknown reason":      reveal(Success, map[string]string{"reason": "curiosity"}),
-		"no reason":           reveal(Success, nil),
-		"reference alone":     reveal(Failure, map[string]string{"reference": "CS-1"}),
-		"empty reference":     reveal(Success, map[string]string{"reason": "customer_verified", "reference": ""}),
-		"reference not taken": reveal(Success, map[string]string{"reason": "customer_verified", "reference": "CS-1"}),
+		"free text":                        reveal(Success, map[string]string{"reason": "other", "reason_text": "Jane Doe called from 12 Rue de Rivoli"}),
+		"free text reference":              reveal(Success, map[string]string{"reason": "other", "reference": "Jane Doe, 12 Rue de Rivoli"}),
+		"unknown reason":                   reveal(Success, map[string]string{"reason": "curiosity"}),
+		"no reason":                        reveal(Success, nil),
+		"reference alone":                  reveal(Failure, map[string]string{"reference": "CS-1"}),
+		"empty reference":                  reveal(Success, map[string]string{"reason": "customer_verified", "reference": ""}),
+		"reference not taken":              reveal(Success, map[string]string{"reason": "customer_verified", "reference": "CS-1"}),
+		"failure without a code":           reveal(Failure, nil),
+		"unknown failure code":             reveal(Failure, map[string]string{"failure": "Jane Doe typed a bad id"}),
+		"a success that failed":            reveal(Success, map[string]string{"reason": "customer_verified", "failure": "no_profile"}),
+		"invalid input on another failure": reveal(Failure, map[string]string{"failure": "no_profile", "invalid": "reason"}),
+		"invalid input that is no field":   reveal(Failure, map[string]string{"failure": "bad_input", "invalid": "name"}),
+		"a limit on another failure":       reveal(Failure, map[string]string{"failure": "unknown_customer", "limit": "5/60s"}),
+		"a free-text reason on a failure":  reveal(Failure, map[string]string{"failure": "bad_input", "reason": "curiosity"}),
+		"a reason without its reference":   reveal(Failure, map[string]string{"failure": "bad_input", "invalid": "reference", "reason": "fraud_case"}),
 	}
 	for name, e := range refused {
 		if err := tr.Record(context.Background(), e); !errors.Is(err, ErrInvalidEvent) {
@@ -82,15 +91,19 @@ func TestTrailRefusesFreeTextRevealReasons(t *testing.T) {
 		}
 	}
 	for name, e := range map[string]Event{
-		"verified call": reveal(Success, map[string]string{"reason": "customer_verified"}),
-		"fraud case":    reveal(Success, map[string]string{"reason": "fraud_case", "reference": "FRD-20417"}),
-		"failure":       reveal(Failure, nil),
+		"verified call":    reveal(Success, map[string]string{"reason": "customer_verified"}),
+		"fraud case":       reveal(Success, map[string]string{"reason": "fraud_case", "reference": "FRD-20417"}),
+		"bad input":        reveal(Failure, map[string]string{"failure": "bad_input", "invalid": "source", "reason": "fraud_case", "reference": "FRD-2041"}),
+		"no profile":       reveal(Failure, map[string]string{"failure": "no_profile", "reason": "complaint", "reference": "CS-4711"}),
+		"rate limited":     reveal(Failure, map[string]string{"failure": "rate_limited", "limit": "5/60s", "reason": "customer_verified"}),
+		"unknown customer": reveal(Failure, map[string]string{"failure": "unknown_customer"}),
+		"lookup failed":    reveal(Failure, map[string]string{"failure": "lookup_failed"}),
 	} {
 		if err := tr.Record(context.Background(), e); err != nil {
 			t.Errorf("%s: Record = %v", name, err)
 		}
 	}
-	if n := mustCount(t, tr.db); n != 3 {
-		t.Fatalf("%d events stored, want the 3 accepted reveals", n)
+	if n := mustCount(t, tr.db); n != 7 {
+		t.Fatalf("%d events stored, want the 7 accepted reveals", n)
 	}
 }

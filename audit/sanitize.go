@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -76,6 +77,9 @@ func normalize(e Event, now time.Time) (Event, error) {
 			return Event{}, err
 		}
 	}
+	if err := checkLimits(e); err != nil {
+		return Event{}, err
+	}
 	out := Event{
 		Action:     e.Action,
 		Outcome:    e.Outcome,
@@ -110,6 +114,7 @@ func normalize(e Event, now time.Time) (Event, error) {
 		return Event{}, err
 	}
 	out.Details = details
+	out.Limits = slices.Clone(e.Limits)
 	return out, nil
 }
 

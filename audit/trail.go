@@ -79,6 +79,10 @@ type pending struct {
 	ctx    context.Context
 	ev     Event
 	result chan error // buffered(1): the writer never blocks on a caller that left
+	// orig is the event as normalised before its limits were applied, and limited the limit
+	// that refused it; both only for an event with limits (limits.go).
+	orig    Event
+	limited *LimitError
 }
 
 // New starts a trail on db, whose schema store.Open has already migrated.
@@ -152,11 +156,17 @@ func (t *Trail) Append(ctx context.Context, e Event) (Event, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.opts.RecordTimeout)
 	defer cancel()
 	p := &pending{ctx: ctx, ev: ev, result: make(chan error, 1)}
+	if len(ev.Limits) > 0 {
+		p.orig = ev
+	}
 	if err := t.enqueue(ctx, p); err != nil {
 		return Event{}, err
 	}
 	select {
 	case err := <-p.result:
+		if errors.Is(err, ErrLimited) {
+			return p.ev, err
+		}
 		if err != nil {
 			return Event{}, err
 		}
@@ -237,32 +247,32 @@ func (t *Trail) commitBatch(batch []*pending) {
 	}
 	ctx, cancel := t.commitContext(live)
 	defer cancel()
-	evs := make([]*Event, len(live))
-	for i, p := range live {
-		evs[i] = &p.ev
-	}
 	start := time.Now()
-	err := t.commit(ctx, evs)
+	err := t.commit(ctx, live)
 	t.committed(len(live), time.Since(start), err)
 	if err != nil {
 		t.opts.Logger.Error("audit: commit failed", "events", len(live), "err", err)
 		err = fmt.Errorf("audit: commit: %w: %w", ErrUnavailable, err)
 	}
 	for _, p := range live {
+		if err == nil && p.limited != nil {
+			p.result <- p.limited
+			continue
+		}
 		p.result <- err
 	}
 }
 
-// commit makes evs durable: it catches the witness up if it may be behind, appends the events,
-// and has the witness take every checkpoint the append sealed. The events count as committed
-// only when the witness holds their seals too; until a failed witness write is made good, no
-// further event is committed. An append that fails on rows beyond the sealed head sets those
-// rows aside and is tried once more.
-func (t *Trail) commit(ctx context.Context, evs []*Event) error {
+// commit makes the events of batch durable: it catches the witness up if it may be behind,
+// appends the events, and has the witness take every checkpoint the append sealed. The events
+// count as committed only when the witness holds their seals too; until a failed witness write
+// is made good, no further event is committed. An append that fails on rows beyond the sealed
+// head sets those rows aside and is tried once more.
+func (t *Trail) commit(ctx context.Context, batch []*pending) error {
 	if err := t.catchUpWitness(ctx); err != nil {
 		return err
 	}
-	cps, err := t.appendTx(ctx, evs)
+	cps, err := t.appendTx(ctx, batch)
 	if err != nil {
 		moved, serr := t.setAsideBeyondHead(ctx)
 		if serr != nil || moved == (setAside{}) {
@@ -270,7 +280,7 @@ func (t *Trail) commit(ctx context.Context, evs []*Event) error {
 		}
 		t.opts.Logger.Error("audit: rows beyond the sealed head were set aside as forged",
 			"events", moved.events, "checkpoints", moved.checkpoints)
-		if cps, err = t.appendTx(ctx, evs); err != nil {
+		if cps, err = t.appendTx(ctx, batch); err != nil {
 			return err
 		}
 	}

@@ -122,14 +122,7 @@ func TestConcurrentRecord(t *testing.T) {
 // TestTwoTrailsOneDatabase models two replicas in one test: two trails on two connection
 // pools append to the same database concurrently, and the chain stays one line.
 func TestTwoTrailsOneDatabase(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		url := "sqlite:" + t.TempDir() + "/shared.db"
-		twoTrails(t, mustOpen(t, url), mustOpen(t, url))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := mustPostgresURL(t)
-		twoTrails(t, mustOpen(t, url), mustOpen(t, url))
-	})
+	twoPools(t, twoTrails)
 }
 
 func twoTrails(t *testing.T, a, b *store.DB) {
