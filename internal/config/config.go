@@ -98,6 +98,7 @@ type Config struct {
 	Audit      AuditConfig   // CTPDESK_AUDIT_* (audit.go)
 	D1         D1Config      // CTPDESK_D1_*, CTPDESK_SANDBOX_* (d1.go)
 	Issuer     IssuerConfig  // CTPDESK_PHONE_REGION, CTPDESK_DEV_CUSTOMERS (issuer.go)
+	Reveal     RevealConfig  // CTPDESK_REVEAL_* (reveal.go)
 }
 
 // LogValue prints the configuration without its secrets.
@@ -125,6 +126,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("oidc_public_client", c.OIDC.ClientSecret == ""),
 		slog.String("session_idle", c.Session.Idle.String()),
 		slog.String("session_max", c.Session.Max.String()),
+		slog.Int("reveal_per_minute", c.Reveal.PerMinute),
+		slog.Int("reveal_per_day", c.Reveal.PerDay),
 	)
 }
 
@@ -175,6 +178,7 @@ func load(r *envReader, mode Mode) Config {
 	r.witnessApartFromDatabase(c)
 	loadD1Config(r, &c)
 	c.Issuer = r.issuerConfig()
+	c.Reveal = r.revealConfig()
 
 	if mode == ModeServe {
 		r.require("CTPDESK_PUBLIC_URL")
