@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"ctpdesk/audit"
 	"ctpdesk/auth"
@@ -35,16 +36,36 @@ type trailFixture struct {
 
 func newTrailFixture(t testing.TB, extra func(*Deps)) *trailFixture {
 	t.Helper()
-	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "ctpdesk.db"))
+	return newReplicaFixture(t, replicaSetup{}, extra)
+}
+
+// replicaSetup places a trail fixture: on the dashboard database at DBPath (a fresh one when
+// empty), so two fixtures on one path are two replicas, with the trail's HMAC key (a fresh one
+// when nil) and clock (time.Now when nil).
+type replicaSetup struct {
+	DBPath string
+	Key    []byte
+	Now    func() time.Time
+}
+
+func newReplicaFixture(t testing.TB, setup replicaSetup, extra func(*Deps)) *trailFixture {
+	t.Helper()
+	if setup.DBPath == "" {
+		setup.DBPath = filepath.Join(t.TempDir(), "ctpdesk.db")
+	}
+	db, err := store.Open(context.Background(), "sqlite:"+setup.DBPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
+	key := setup.Key
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			t.Fatal(err)
+		}
 	}
-	tr, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: 10, RecordTimeout: testDBWait})
+	tr, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: 10, RecordTimeout: testDBWait, Now: setup.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

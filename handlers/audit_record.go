@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"ctpdesk/audit"
 	"ctpdesk/auth"
+	"ctpdesk/issuerdb"
 
 	"github.com/labstack/echo/v4"
 )
@@ -49,4 +51,17 @@ func (h *Handler) record(c echo.Context, action audit.Action, outcome audit.Outc
 		return fmt.Errorf("handlers: audit %s: %w", action, err)
 	}
 	return nil
+}
+
+// recordNotFound records, when err says no customer has the id asked for, that action failed
+// (reason not_found). The id is not recorded: one typed into the address may be anything, an
+// email address among them. It returns what the handler returns: err, or the trail's error
+// when the failure could not be recorded.
+func (h *Handler) recordNotFound(c echo.Context, action audit.Action, err error) error {
+	if errors.Is(err, issuerdb.ErrNotFound) {
+		if rerr := h.record(c, action, audit.Failure, "", map[string]string{"reason": "not_found"}); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }

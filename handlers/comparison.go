@@ -93,15 +93,15 @@ func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool
 	varyOnFragment(c)
 	noStore(c)
 	ctx := c.Request().Context()
-	cust, err := h.customers.Get(ctx, in.CustomerID)
-	if err != nil {
-		return err
-	}
-	cmp := h.compare(ctx, cust, fresh, requestID(c))
 	action := audit.ActionComparison
 	if fresh {
 		action = audit.ActionRefresh
 	}
+	cust, err := h.customers.Get(ctx, in.CustomerID)
+	if err != nil {
+		return h.recordNotFound(c, action, err)
+	}
+	cmp := h.compare(ctx, cust, fresh, requestID(c))
 	if err := h.recordComparison(c, action, cust.ID, cmp); err != nil {
 		Logger(ctx, h.log).Error("audit event not recorded; comparison withheld", "error", err.Error())
 		return errNotRecorded

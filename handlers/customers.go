@@ -111,13 +111,8 @@ func (h *Handler) Customer(c echo.Context) error {
 		return err
 	}
 	cust, err := h.customers.Get(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, issuerdb.ErrNotFound) {
-		if rerr := h.record(c, audit.ActionCustomerView, audit.Failure, "", map[string]string{"reason": "not_found"}); rerr != nil {
-			return rerr
-		}
-	}
 	if err != nil {
-		return err
+		return h.recordNotFound(c, audit.ActionCustomerView, err)
 	}
 	if err := h.record(c, audit.ActionCustomerView, audit.Success, cust.ID, nil); err != nil {
 		return err

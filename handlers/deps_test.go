@@ -61,6 +61,9 @@ func newWithStandIns(tb testing.TB, d Deps, u unused) *Handler {
 		// Every empty search page asks for the list; tests about other things see none.
 		d.RecentViews = noRecentViews{}
 	}
+	if d.RevealLimits == (RevealLimits{}) {
+		d.RevealLimits = RevealLimits{PerMinute: 5, PerDay: 100}
+	}
 	h, err := New(d)
 	if err != nil {
 		tb.Fatal(err)

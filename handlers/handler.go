@@ -59,6 +59,8 @@ type Deps struct {
 	AuditTrail AuditTrail
 	// RecentViews lists the customers a user opened last, from the trail (recent.go).
 	RecentViews RecentViews
+	// RevealLimits bound each agent's reveals (reveal_limit.go); required.
+	RevealLimits RevealLimits
 }
 
 // Handler serves every route of ctpdesk.
@@ -86,9 +88,10 @@ type Handler struct {
 	signInLimit    *signInLimiter
 	signInFailures *signInFailures
 
-	auditor    Auditor
-	auditTrail AuditTrail
-	recent     RecentViews
+	auditor      Auditor
+	auditTrail   AuditTrail
+	recent       RecentViews
+	revealLimits RevealLimits
 }
 
 // New builds a Handler from its dependencies. Every component a route needs is required, so
@@ -114,6 +117,9 @@ func New(d Deps) (*Handler, error) {
 		sort.Strings(missing)
 		return nil, fmt.Errorf("handlers: missing dependencies: %s", strings.Join(missing, ", "))
 	}
+	if err := d.RevealLimits.validate(); err != nil {
+		return nil, err
+	}
 	h := &Handler{
 		log:       d.Logger,
 		assets:    d.Assets,
@@ -134,9 +140,10 @@ func New(d Deps) (*Handler, error) {
 		profiles:  d.Profiles,
 		refreshes: newRefreshLimiter(refreshLimit, refreshWindow),
 
-		auditor:    d.Auditor,
-		auditTrail: d.AuditTrail,
-		recent:     d.RecentViews,
+		auditor:      d.Auditor,
+		auditTrail:   d.AuditTrail,
+		recent:       d.RecentViews,
+		revealLimits: d.RevealLimits,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

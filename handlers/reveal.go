@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"ctpdesk/audit"
 	"ctpdesk/auth"
 	"ctpdesk/d1"
+	"ctpdesk/issuerdb"
 	"ctpdesk/views"
 
 	"github.com/labstack/echo/v4"
@@ -68,11 +70,13 @@ type revealInput struct {
 	Place      string
 }
 
-// revealProblem is why a reveal form was refused: the message for the user and the form field
-// it is about ("reason" or "reference"; empty for the hidden fields).
+// revealProblem is why a reveal form was refused: the message for the user, the form field
+// it is about ("reason" or "reference"; empty for the hidden fields), and the input the audit
+// trail names (audit.DetailInvalid: "field", "source", "reason" or "reference").
 type revealProblem struct {
 	Message string
 	Field   string
+	Input   string
 }
 
 // parseRevealInput reads and checks the form. A refused form comes back with a problem for the
@@ -92,12 +96,14 @@ func parseRevealInput(c echo.Context) (revealInput, revealProblem) {
 		in.Masked = ""
 	}
 	if _, ok := revealFields[in.Field]; !ok {
-		return in, revealProblem{Message: "This field cannot be revealed."}
+		return in, revealProblem{Message: "This field cannot be revealed.", Input: "field"}
 	}
 	if in.Source != revealIssuer && !directoryPattern.MatchString(in.Source) {
-		return in, revealProblem{Message: "The source of the value is not known."}
+		return in, revealProblem{Message: "The source of the value is not known.", Input: "source"}
 	}
-	return in, checkRevealReason(in.Reason, in.Reference)
+	p := checkRevealReason(in.Reason, in.Reference)
+	p.Input = p.Field
+	return in, p
 }
 
 // checkRevealReason turns the audit trail's verdict on a reason and reference into what the
@@ -109,19 +115,19 @@ func checkRevealReason(reason, reference string) revealProblem {
 	case err == nil:
 		return revealProblem{}
 	case errors.Is(err, audit.ErrUnknownReason):
-		return revealProblem{revealNoReason, "reason"}
+		return revealProblem{Message: revealNoReason, Field: "reason"}
 	case errors.Is(err, audit.ErrReferenceNotTaken):
-		return revealProblem{revealNoReference, "reference"}
+		return revealProblem{Message: revealNoReference, Field: "reference"}
 	case errors.Is(err, audit.ErrReferenceMissing) && ticket:
-		return revealProblem{revealNoTicket, "reference"}
+		return revealProblem{Message: revealNoTicket, Field: "reference"}
 	case errors.Is(err, audit.ErrReferenceMissing):
-		return revealProblem{revealNoFraudCase, "reference"}
+		return revealProblem{Message: revealNoFraudCase, Field: "reference"}
 	case utf8.RuneCountInString(reference) > audit.MaxRevealReference:
-		return revealProblem{revealLongReference, "reference"}
+		return revealProblem{Message: revealLongReference, Field: "reference"}
 	case ticket:
-		return revealProblem{revealBadTicket, "reference"}
+		return revealProblem{Message: revealBadTicket, Field: "reference"}
 	}
-	return revealProblem{revealBadFraudCase, "reference"}
+	return revealProblem{Message: revealBadFraudCase, Field: "reference"}
 }
 
 // revealReasonOptions is the reason select, with selected chosen.
@@ -203,20 +209,31 @@ func sourceLabel(source string) string {
 
 // Reveal is POST /customers/:id/reveal: an agent asks to see one masked contact value and
 // says why, with a reason code and the case or ticket id the reason needs. The value is looked
-// up, the event (field, source, reason, reference) is committed to the audit trail, and only
-// then is the value sent, as a fragment for this page only.
+// up in every source the page shows the field from, the event (field, source, every source
+// revealed, reason, reference) is committed to the audit trail, and only then are the values
+// sent, as a fragment for this page only. The trail commits the event only
+// while the agent is under the reveal limits; over them it records the refusal instead and
+// nothing is sent. Every refusal (a bad form, an unknown customer, a directory without a
+// profile, a failed lookup, a limit) is recorded as a failed reveal with its code.
 func (h *Handler) Reveal(c echo.Context) error {
 	noStore(c)
 	varyOnFragment(c)
 	in, problem := parseRevealInput(c)
 	if problem.Message != "" {
+		if err := h.recordRevealFailure(c, in, "", audit.RevealBadInput, problem.Input); err != nil {
+			return err
+		}
 		return h.revealRefused(c, in, problem)
 	}
 	ctx := c.Request().Context()
-	peers := revealPeers(c, in)
-	values, err := h.revealValues(ctx, in.CustomerID, in.Field, peers, requestID(c))
+	cust, err := h.customers.Get(ctx, in.CustomerID)
 	if err != nil {
-		return err
+		return h.revealFailed(c, in, "", err)
+	}
+	peers := revealPeers(c, in)
+	values, err := h.revealValues(ctx, cust, in.Field, peers, requestID(c))
+	if err != nil {
+		return h.revealFailed(c, in, cust.ID, err)
 	}
 	var sources []string
 	for _, p := range peers {
@@ -228,14 +245,19 @@ func (h *Handler) Reveal(c echo.Context) error {
 	if in.Reference != "" {
 		details[audit.DetailReference] = in.Reference
 	}
-	if err := h.record(c, audit.ActionReveal, audit.Success, in.CustomerID, details); err != nil {
-		return err
+	e := auditEvent(c, audit.ActionReveal, audit.Success, cust.ID, details)
+	e.Limits = h.revealLimits.audit()
+	var limited *audit.LimitError
+	if err := h.auditor.Record(ctx, e); errors.As(err, &limited) {
+		return h.revealLimited(c, in, limited)
+	} else if err != nil {
+		return fmt.Errorf("handlers: audit %s: %w", audit.ActionReveal, err)
 	}
 	revealed := func(p revealPeer) views.RevealedValue {
 		return views.RevealedValue{
-			ID: revealID(p.place, p.source, in.Field), CustomerID: in.CustomerID, Field: in.Field, Source: p.source,
+			ID: revealID(p.place, p.source, in.Field), CustomerID: cust.ID, Field: in.Field, Source: p.source,
 			Values: values[p.source], FieldLabel: revealFields[in.Field], SourceLabel: sourceLabel(p.source),
-			BackURL: "/customers/" + in.CustomerID,
+			BackURL: "/customers/" + cust.ID,
 		}
 	}
 	v := revealed(peers[0])
@@ -256,12 +278,27 @@ func (h *Handler) Reveal(c echo.Context) error {
 	return render(c, http.StatusOK, views.RevealPage(h.base(c, "Revealed value"), v))
 }
 
+// revealFailed records a reveal whose value could not be looked up, then returns the lookup's
+// error for the error handler to show; if the failure cannot be recorded, the trail's error.
+func (h *Handler) revealFailed(c echo.Context, in revealInput, customerID string, err error) error {
+	if rerr := h.recordRevealFailure(c, in, customerID, revealFailure(err), ""); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
 // revealRefused answers a form that cannot be acted on: the control again with the message
 // next to the field it is about (htmx), or a 422 error.
 func (h *Handler) revealRefused(c echo.Context, in revealInput, problem revealProblem) error {
 	if !isHTMX(c) || revealFields[in.Field] == "" {
 		return userError(http.StatusUnprocessableEntity, "Cannot reveal", problem.Message)
 	}
+	return h.revealControlAgain(c, http.StatusUnprocessableEntity, in, problem)
+}
+
+// revealControlAgain renders the Reveal control of a refused attempt, unfolded, with the
+// message, the chosen reason and the reference kept.
+func (h *Handler) revealControlAgain(c echo.Context, status int, in revealInput, problem revealProblem) error {
 	f := RevealForm(c, in.Place, in.CustomerID, in.Source, in.Field, in.Masked)
 	if in.Source != revealIssuer && !directoryPattern.MatchString(in.Source) {
 		f = RevealForm(c, in.Place, in.CustomerID, revealIssuer, in.Field, in.Masked)
@@ -272,18 +309,14 @@ func (h *Handler) revealRefused(c echo.Context, in revealInput, problem revealPr
 	if len(in.Reference) <= maxEcho && utf8.ValidString(in.Reference) && !strings.ContainsFunc(in.Reference, isControl) {
 		f.Reference = in.Reference
 	}
-	return render(c, http.StatusUnprocessableEntity, views.RevealControl(f))
+	return render(c, status, views.RevealControl(f))
 }
 
 // revealValues looks the whole value up in every source the page showed it masked: the issuer
 // record, or a directory's profile (from the comparison's short cache), keyed by source. The
 // first peer is the control that was used: if its source has nothing to reveal, that is the
 // error; another peer's source that fails is left out.
-func (h *Handler) revealValues(ctx context.Context, customerID, field string, peers []revealPeer, reqID string) (map[string][]string, error) {
-	cust, err := h.customers.Get(ctx, customerID)
-	if err != nil {
-		return nil, err
-	}
+func (h *Handler) revealValues(ctx context.Context, cust issuerdb.Customer, field string, peers []revealPeer, reqID string) (map[string][]string, error) {
 	out := map[string][]string{}
 	var res d1.Result
 	var resErr error

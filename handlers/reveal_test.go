@@ -140,8 +140,10 @@ func TestRevealReasonNeedsItsReference(t *testing.T) {
 	if strings.Contains(w.Body.String(), cust.Email) {
 		t.Fatal("a refused reveal shows the value")
 	}
-	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal})); n != 0 {
-		t.Fatalf("%d reveal events for a refused form", n)
+	refused := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	if len(refused) != 1 || refused[0].Outcome != audit.Failure ||
+		audit.FormatDetails(refused[0].Details) != "failure=bad_input field=email invalid=reference source=issuer" {
+		t.Fatalf("reveal events for a refused form: %+v", refused)
 	}
 
 	for _, ok := range []struct{ reason, reference string }{{"other", "OPS-88"}, {"complaint", " CS-4711 "}, {"fraud_case", "FRD-20417"}} {
@@ -150,7 +152,7 @@ func TestRevealReasonNeedsItsReference(t *testing.T) {
 			t.Fatalf("%s with %q: %d", ok.reason, ok.reference, w.Code)
 		}
 	}
-	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	evs := f.events(t, audit.Filter{Action: audit.ActionReveal, Outcome: audit.Success})
 	var got []string
 	for _, e := range evs {
 		got = append(got, audit.FormatDetails(e.Details))
@@ -225,9 +227,20 @@ func TestRevealRefusesHostileReasons(t *testing.T) {
 	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form); w.Code != http.StatusOK {
 		t.Fatalf("a verified call with a stray reason_text: %d", w.Code)
 	}
-	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	evs := f.events(t, audit.Filter{Action: audit.ActionReveal, Outcome: audit.Success})
 	if len(evs) != 1 || audit.FormatDetails(evs[0].Details) != "field=email reason=customer_verified source=issuer sources=issuer" {
 		t.Fatalf("reveal events after the hostile forms: %+v", evs)
+	}
+	// Each refusal is a failed reveal naming the refused input, never the text that was sent.
+	failed := f.events(t, audit.Filter{Action: audit.ActionReveal, Outcome: audit.Failure})
+	if len(failed) != 2*len(cases) {
+		t.Fatalf("%d failed reveals recorded, want %d", len(failed), 2*len(cases))
+	}
+	for _, e := range failed {
+		got := audit.FormatDetails(e.Details)
+		if e.CustomerID != "" || !strings.HasPrefix(got, "failure=bad_input field=email invalid=re") || strings.Contains(got, "Jane") {
+			t.Errorf("failed reveal recorded as %q for customer %q", got, e.CustomerID)
+		}
 	}
 }
 
@@ -262,8 +275,11 @@ func TestRevealRefusesBadInput(t *testing.T) {
 	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "VISA", "customer_verified", "")); w.Code != http.StatusNotFound {
 		t.Errorf("directory with no profile: %d, want 404", w.Code)
 	}
-	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal})); n != 0 {
-		t.Fatalf("%d reveal events for refused requests", n)
+	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal, Outcome: audit.Success})); n != 0 {
+		t.Fatalf("%d successful reveals for refused requests", n)
+	}
+	if n := len(f.events(t, audit.Filter{Action: audit.ActionReveal, Outcome: audit.Failure})); n != 2*len(cases)+2 {
+		t.Fatalf("%d failed reveals for %d refused requests", n, 2*len(cases)+2)
 	}
 }
 
@@ -336,7 +352,7 @@ func TestRevealDirectoryValues(t *testing.T) {
 	if w := f.post(RoleAgent, "/customers/"+f.customer+"/reveal", revealForm("email", "MASTERCARD", "customer_verified", "")); w.Code != http.StatusNotFound {
 		t.Errorf("a directory without a profile: %d, want 404", w.Code)
 	}
-	evs := f.events(t, audit.Filter{Action: audit.ActionReveal})
+	evs := f.events(t, audit.Filter{Action: audit.ActionReveal, Outcome: audit.Success})
 	if len(evs) != 2 || evs[1].Details["source"] != "VISA" || evs[1].Details["field"] != "email" {
 		t.Fatalf("reveal events = %+v", evs)
 	}

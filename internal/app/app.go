@@ -189,12 +189,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 			{Name: "audit trail", Probe: a.trail.Ready},
 			{Name: "issuer database", Probe: a.issuer.Ping},
 		},
-		Customers:   a.issuer,
-		SignIn:      signIn,
-		Profiles:    a.d1,
-		Auditor:     a.trail,
-		AuditTrail:  a.trail,
-		RecentViews: a.trail,
+		Customers:    a.issuer,
+		SignIn:       signIn,
+		Profiles:     a.d1,
+		Auditor:      a.trail,
+		AuditTrail:   a.trail,
+		RecentViews:  a.trail,
+		RevealLimits: handlers.RevealLimits{PerMinute: cfg.Reveal.PerMinute, PerDay: cfg.Reveal.PerDay},
 	})
 	if err != nil {
 		return nil, err
