@@ -200,7 +200,9 @@ func TestLimitsRefusedWhenMalformed(t *testing.T) {
 	tr := mustTrail(t, mustSQLite(t), Options{})
 	failure := limitedReveal("agent-a", Limit{Max: 1, Window: time.Minute})
 	failure.Outcome, failure.Details = Failure, map[string]string{DetailFailure: string(RevealNoProfile)}
+	// A reveal carries only the details the trail knows, so the room is tried on a search.
 	crowded := limitedReveal("agent-a", Limit{Max: 1, Window: time.Minute})
+	crowded.Action = ActionSearch
 	for i := range maxDetails - 3 {
 		crowded.Details[fmt.Sprintf("k%d", i)] = "v"
 	}

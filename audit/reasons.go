@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // RevealReason is why an agent revealed a masked contact value. Only these codes, and for the
@@ -26,8 +29,31 @@ const (
 
 // Details keys of a reveal event.
 const (
+	// DetailField is the field revealed: "email" or "phone".
+	DetailField = "field"
+	// DetailSource is the source of the Reveal control used: "issuer" or a directory.
+	DetailSource = "source"
+	// DetailSources lists, comma-separated, every source one reveal showed the field from:
+	// the control used (DetailSource) first, then each other place on the page that showed
+	// the field masked. A reveal the limits refused keeps the list of what it would have shown.
+	DetailSources   = "sources"
 	DetailReason    = "reason"
 	DetailReference = "reference"
+)
+
+// revealDetails are the only details a reveal event may carry: which field, from which
+// sources, why, and for a failure its code and what goes with it. Anything else could be a
+// value or free text, which the chain would keep for the whole retention period.
+var revealDetails = map[string]bool{
+	DetailField: true, DetailSource: true, DetailSources: true, DetailReason: true, DetailReference: true,
+	DetailFailure: true, DetailInvalid: true, DetailLimit: true,
+}
+
+// Bounds of DetailSources: a source is an identifier ("issuer", a scheme name such as
+// "MASTERCARD"), and one page shows a field from a handful of them.
+const (
+	maxRevealSources = 32
+	maxSourceName    = 32
 )
 
 // MaxRevealReference is the length of the longest reference any reason accepts.
@@ -127,7 +153,7 @@ var revealFailures = map[RevealFailure]bool{
 const DetailInvalid = "invalid"
 
 // Inputs a refused reveal may name under DetailInvalid.
-var revealInputs = map[string]bool{"field": true, "source": true, DetailReason: true, DetailReference: true}
+var revealInputs = map[string]bool{DetailField: true, DetailSource: true, DetailReason: true, DetailReference: true}
 
 // checkRevealDetails refuses a reveal event whose reason is not one of the codes: a successful
 // reveal must name its reason, a reference must be the reason's, and no free-text reason is
@@ -137,7 +163,15 @@ func checkRevealDetails(e Event) error {
 	if _, ok := e.Details["reason_text"]; ok {
 		return fmt.Errorf("%w: a free-text reveal reason is never recorded", ErrInvalidEvent)
 	}
+	for k := range e.Details {
+		if !revealDetails[k] {
+			return fmt.Errorf("%w: a reveal records no detail %q", ErrInvalidEvent, clean(k, maxDetailKey))
+		}
+	}
 	if err := checkRevealFailure(e); err != nil {
+		return err
+	}
+	if err := checkRevealSources(e); err != nil {
 		return err
 	}
 	reason, hasReason := e.Details[DetailReason]
@@ -178,3 +212,36 @@ func checkRevealFailure(e Event) error {
 	}
 	return nil
 }
+
+// checkRevealSources checks the sources a reveal names: only on a reveal that showed them, or
+// that its limit refused; a list of distinct source identifiers that names the control's own
+// source; and short enough to be stored whole.
+func checkRevealSources(e Event) error {
+	list, has := e.Details[DetailSources]
+	if !has {
+		return nil
+	}
+	if e.Outcome == Failure && e.Details[DetailFailure] != string(RevealRateLimited) {
+		return fmt.Errorf("%w: sources on a reveal that looked nothing up", ErrInvalidEvent)
+	}
+	if len(list) > maxDetailVal {
+		return fmt.Errorf("%w: a reveal's sources longer than %d bytes", ErrInvalidEvent, maxDetailVal)
+	}
+	sources := strings.Split(list, ",")
+	if len(sources) > maxRevealSources {
+		return fmt.Errorf("%w: %d reveal sources, at most %d", ErrInvalidEvent, len(sources), maxRevealSources)
+	}
+	for i, src := range sources {
+		if !sourceName.MatchString(src) || slices.Contains(sources[:i], src) {
+			return fmt.Errorf("%w: reveal sources that are not distinct source names", ErrInvalidEvent)
+		}
+	}
+	if !slices.Contains(sources, e.Details[DetailSource]) {
+		return fmt.Errorf("%w: reveal sources that leave out the control's own source", ErrInvalidEvent)
+	}
+	return nil
+}
+
+// sourceName is what a reveal source looks like: a letter, then letters, digits and
+// underscores.
+var sourceName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,` + strconv.Itoa(maxSourceName-1) + `}$`)

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -105,5 +106,87 @@ func TestTrailRefusesFreeTextRevealReasons(t *testing.T) {
 	}
 	if n := mustCount(t, tr.db); n != 7 {
 		t.Fatalf("%d events stored, want the 7 accepted reveals", n)
+	}
+}
+
+// TestTrailChecksRevealSources: a reveal names every source it showed the field from, as a
+// list of distinct source names that includes the control's own source, and is stored whole.
+// Only a reveal that showed something, or that its limit refused, names sources, and a reveal
+// carries no detail beyond the ones the trail knows.
+func TestTrailChecksRevealSources(t *testing.T) {
+	tr := mustTrail(t, mustSQLite(t), Options{})
+	reveal := func(outcome Outcome, details map[string]string) Event {
+		e := sampleEvent(1)
+		e.Action, e.Outcome = ActionReveal, outcome
+		e.Details = map[string]string{DetailField: "email", DetailSource: "issuer"}
+		if outcome == Success {
+			e.Details[DetailReason] = string(ReasonCustomerVerified)
+		}
+		for k, v := range details {
+			e.Details[k] = v
+		}
+		return e
+	}
+	many := make([]string, maxRevealSources+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("DIR%d", i)
+	}
+	// Few enough sources, but too long a list to store without cutting it.
+	long := []string{"issuer"}
+	for i := range 16 {
+		long = append(long, fmt.Sprintf("D%0*d", maxSourceName-1, i))
+	}
+	refused := map[string]Event{
+		"an unknown detail":           reveal(Success, map[string]string{"value": "jane.doe@example.com"}),
+		"an unknown detail on a fail": reveal(Failure, map[string]string{DetailFailure: "lookup_failed", "email": "x"}),
+		"empty sources":               reveal(Success, map[string]string{DetailSources: ""}),
+		"an empty source among them":  reveal(Success, map[string]string{DetailSources: "issuer,,VISA"}),
+		"a space after the comma":     reveal(Success, map[string]string{DetailSources: "issuer, VISA"}),
+		"a value as a source":         reveal(Success, map[string]string{DetailSources: "issuer,jane.doe@example.com"}),
+		"markup as a source":          reveal(Success, map[string]string{DetailSources: "issuer,<b>"}),
+		"a repeated source":           reveal(Success, map[string]string{DetailSources: "issuer,VISA,issuer"}),
+		"without its own source":      reveal(Success, map[string]string{DetailSources: "VISA,MASTERCARD"}),
+		"a source name too long":      reveal(Success, map[string]string{DetailSources: "issuer," + strings.Repeat("V", maxSourceName+1)}),
+		"too many sources":            reveal(Success, map[string]string{DetailSources: "issuer," + strings.Join(many, ",")}),
+		"too long a list":             reveal(Success, map[string]string{DetailSources: strings.Join(long, ",")}),
+		"sources of a bad input":      reveal(Failure, map[string]string{DetailFailure: "bad_input", DetailInvalid: "reason", DetailSources: "issuer"}),
+		"sources of a failed lookup":  reveal(Failure, map[string]string{DetailFailure: "lookup_failed", DetailSources: "issuer"}),
+		"sources without a code":      reveal(Failure, map[string]string{DetailSources: "issuer"}),
+	}
+	for name, e := range refused {
+		if err := tr.Record(context.Background(), e); !errors.Is(err, ErrInvalidEvent) {
+			t.Errorf("%s: Record = %v, want ErrInvalidEvent", name, err)
+		}
+	}
+	if n := mustCount(t, tr.db); n != 0 {
+		t.Fatalf("%d events stored from refused sources", n)
+	}
+	accepted := []Event{
+		reveal(Success, map[string]string{DetailSources: "issuer"}),
+		reveal(Success, map[string]string{DetailSources: "issuer,VISA,MASTERCARD"}),
+		reveal(Success, map[string]string{DetailSource: "VISA", DetailSources: "VISA,issuer"}),
+		reveal(Success, map[string]string{DetailSources: strings.Join(append([]string{"issuer"}, many[:maxRevealSources-1]...), ",")}),
+		reveal(Failure, map[string]string{DetailFailure: "rate_limited", DetailLimit: "5/60s", DetailReason: "customer_verified", DetailSources: "issuer,VISA"}),
+		// Sources are optional: a reveal of one place names its source alone.
+		reveal(Success, nil),
+	}
+	for i, e := range accepted {
+		if err := tr.Record(context.Background(), e); err != nil {
+			t.Fatalf("accepted[%d]: Record = %v", i, err)
+		}
+	}
+	page, err := tr.Query(context.Background(), Filter{Action: ActionReveal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := page.Events
+	if len(evs) != len(accepted) {
+		t.Fatalf("%d reveals stored, want %d", len(evs), len(accepted))
+	}
+	// Events come back newest first; each list is stored as it was given, never cut.
+	for i, e := range evs {
+		if want := accepted[len(accepted)-1-i].Details[DetailSources]; e.Details[DetailSources] != want {
+			t.Errorf("stored sources %q, want %q", e.Details[DetailSources], want)
+		}
 	}
 }

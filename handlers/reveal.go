@@ -241,7 +241,10 @@ func (h *Handler) Reveal(c echo.Context) error {
 			sources = append(sources, p.source)
 		}
 	}
-	details := map[string]string{"field": in.Field, "source": in.Source, audit.DetailReason: in.Reason, "sources": strings.Join(sources, ",")}
+	details := map[string]string{
+		audit.DetailField: in.Field, audit.DetailSource: in.Source, audit.DetailReason: in.Reason,
+		audit.DetailSources: strings.Join(sources, ","),
+	}
 	if in.Reference != "" {
 		details[audit.DetailReference] = in.Reference
 	}

@@ -14,8 +14,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// RevealLimits bound how many masked values one agent (issuer and subject) may reveal: at most
-// PerMinute in any minute and PerDay in any 24 hours. They are counted by the audit trail from
+// RevealLimits bound how many reveals one agent (issuer and subject) may make: at most
+// PerMinute in any minute and PerDay in any 24 hours. A reveal is one field with one reason,
+// however many places on the page it fills in. They are counted by the audit trail from
 // its own successful reveal events, inside the append, so every replica shares them and
 // concurrent requests cannot slip past them.
 type RevealLimits struct {
@@ -39,12 +40,13 @@ func (l RevealLimits) audit() []audit.Limit {
 const revealLimitTitle = "Reveal limit reached"
 
 // revealLimitMessage says which limit refused a reveal and when the agent may reveal again.
+// The limits count reveals, not values: one reveal shows its field everywhere on the page.
 func revealLimitMessage(le *audit.LimitError) string {
 	per := "in 24 hours"
 	if le.Limit.Window == time.Minute {
 		per = "a minute"
 	}
-	return "You have revealed " + strconv.Itoa(le.Limit.Max) + " values " + per + ", the most allowed, so this value is not shown. " +
+	return "You have made " + strconv.Itoa(le.Limit.Max) + " reveals " + per + ", the most allowed, so this value is not shown. " +
 		"Try again in " + formatWait(le.RetryAfter) + ". The attempt was recorded."
 }
 
@@ -98,10 +100,10 @@ func (h *Handler) recordRevealFailure(c echo.Context, in revealInput, customerID
 		details[audit.DetailInvalid] = invalid
 	}
 	if _, ok := revealFields[in.Field]; ok {
-		details["field"] = in.Field
+		details[audit.DetailField] = in.Field
 	}
 	if in.Source == revealIssuer || directoryPattern.MatchString(in.Source) {
-		details["source"] = in.Source
+		details[audit.DetailSource] = in.Source
 	}
 	if audit.CheckRevealReason(in.Reason, in.Reference) == nil {
 		details[audit.DetailReason] = in.Reason

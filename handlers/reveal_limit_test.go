@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
@@ -12,8 +13,11 @@ import (
 	"time"
 
 	"ctpdesk/audit"
+	"ctpdesk/d1"
 	"ctpdesk/internal/d1test"
 	"ctpdesk/static"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // newRevealClock is the trail's clock in the reveal limit tests: it moves only when told, and
@@ -46,7 +50,7 @@ func TestRevealPerMinuteLimit(t *testing.T) {
 		clock.Advance(15 * time.Second)
 	}
 	// 09:00:45: three reveals since 09:00:00; the first leaves the minute in 15 s.
-	want := "You have revealed 3 values a minute, the most allowed, so this value is not shown. Try again in 15 s. The attempt was recorded."
+	want := "You have made 3 reveals a minute, the most allowed, so this value is not shown. Try again in 15 s. The attempt was recorded."
 	w := f.reveal("HX-Request", "true")
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "15" {
 		t.Fatalf("htmx reveal over the limit: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
@@ -88,6 +92,73 @@ func TestRevealPerMinuteLimit(t *testing.T) {
 	}
 }
 
+// TestRevealEverywhereCountsOnceAgainstTheLimit: one reveal that fills in the field at every
+// place of the page counts once against the limit, and the one over the limit shows nothing
+// anywhere: no value in the control used, no out-of-band swap of the others. Its refusal names
+// the sources it would have shown; a refusal that looked nothing up names none.
+func TestRevealEverywhereCountsOnceAgainstTheLimit(t *testing.T) {
+	const visaEmail = "v.one@example.test"
+	profiles := revealProfiles(func(context.Context, string, d1.FetchOptions) (d1.Result, error) {
+		return d1.Result{Profiles: []d1.Profile{{Directory: "VISA", Consumer: d1.Consumer{Emails: []string{visaEmail}}}}}, nil
+	})
+	clock := newRevealClock()
+	f := newReplicaFixture(t, replicaSetup{Now: clock.Now}, func(d *Deps) {
+		d.Profiles = profiles
+		d.RevealLimits = RevealLimits{PerMinute: 2, PerDay: 100}
+	})
+	cust := mustCustomer(t, f)
+	everywhere := func() *httptest.ResponseRecorder {
+		form := revealForm("email", "issuer", "customer_verified", "")
+		form.Set("place", "record")
+		form["peer"] = []string{"record:issuer", "comparison:issuer", "comparison:VISA"}
+		return f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form, "HX-Request", "true")
+	}
+	for i := range 2 {
+		w := everywhere()
+		if n := mustDoc(t, w).Find(`[data-testid="revealed"]`).Length(); w.Code != http.StatusOK || n != 3 {
+			t.Fatalf("reveal %d: %d, %d places filled in, want 200 and 3", i+1, w.Code, n)
+		}
+	}
+	w := everywhere()
+	if w.Code != http.StatusTooManyRequests {
+		t.Fatalf("third reveal: %d, want 429", w.Code)
+	}
+	doc := mustDoc(t, w)
+	if doc.Find(`[data-testid="revealed"]`).Length() != 0 || doc.Find(`[hx-swap-oob]`).Length() != 0 ||
+		strings.Contains(w.Body.String(), cust.Email) || strings.Contains(w.Body.String(), visaEmail) {
+		t.Fatalf("a refused reveal shows a value or swaps another place:\n%s", w.Body)
+	}
+	if id, _ := doc.Find(`[data-testid="reveal-field"]`).Attr("id"); id != "reveal-record-issuer-email" {
+		t.Errorf("the answer is the control %q, want the one used", id)
+	}
+	got := []string{}
+	for _, e := range f.events(t, audit.Filter{Action: audit.ActionReveal}) {
+		got = append(got, string(e.Outcome)+" "+audit.FormatDetails(e.Details))
+	}
+	want := []string{
+		"failure failure=rate_limited field=email limit=2/60s reason=customer_verified source=issuer sources=issuer,VISA",
+		"success field=email reason=customer_verified source=issuer sources=issuer,VISA",
+		"success field=email reason=customer_verified source=issuer sources=issuer,VISA",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reveal events (-want +got):\n%s", diff)
+	}
+	// A directory without a profile, asked for with the page's other places, fails as a
+	// no_profile reveal that names no sources, and shows nothing anywhere.
+	clock.Advance(time.Minute)
+	form := revealForm("email", "MASTERCARD", "customer_verified", "")
+	form.Set("place", "comparison")
+	form["peer"] = []string{"comparison:MASTERCARD", "record:issuer", "comparison:VISA"}
+	w = f.post(RoleAgent, "/customers/"+f.customer+"/reveal", form, "HX-Request", "true")
+	if w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), cust.Email) || strings.Contains(w.Body.String(), visaEmail) {
+		t.Fatalf("a directory without a profile: %d\n%s", w.Code, w.Body)
+	}
+	if e := lastReveal(t, f, 3); e.Outcome != audit.Failure ||
+		audit.FormatDetails(e.Details) != "failure=no_profile field=email reason=customer_verified source=MASTERCARD" {
+		t.Errorf("recorded %s %q", e.Outcome, audit.FormatDetails(e.Details))
+	}
+}
+
 // TestRevealPerDayLimit: an agent who keeps under the minute's limit still stops at the day's,
 // told how long until the oldest reveal of the last 24 hours has left them.
 func TestRevealPerDayLimit(t *testing.T) {
@@ -101,7 +172,7 @@ func TestRevealPerDayLimit(t *testing.T) {
 	}
 	// 13:00: four reveals since 09:00; the first leaves the 24 hours at 09:00 tomorrow.
 	w := f.reveal("HX-Request", "true")
-	want := "You have revealed 4 values in 24 hours, the most allowed, so this value is not shown. Try again in 20 h. The attempt was recorded."
+	want := "You have made 4 reveals in 24 hours, the most allowed, so this value is not shown. Try again in 20 h. The attempt was recorded."
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "72000" {
 		t.Fatalf("over the day's limit: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}

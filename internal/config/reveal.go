@@ -1,7 +1,7 @@
 package config
 
-// RevealConfig bounds how many masked contact values one agent (issuer and subject) may reveal.
-// The limits are counted from the audit trail, so they hold across replicas.
+// RevealConfig bounds how many reveals one agent (issuer and subject) may make; one reveal shows
+// a field everywhere on the customer's page. The limits are counted from the audit trail, so they hold across replicas.
 type RevealConfig struct {
 	// PerMinute is the most reveals in any minute (CTPDESK_REVEAL_PER_MINUTE, default 5).
 	PerMinute int
