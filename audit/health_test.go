@@ -69,7 +69,7 @@ func TestRecordAndReadyWhenTheDatabaseFails(t *testing.T) {
 			db := mustOpen(t, "sqlite:"+path)
 			m := &recordingMetrics{}
 			clock := &fixedClock{t: time.Now()}
-			tr := mustTrail(t, db, Options{Metrics: m, Now: clock.now})
+			tr := mustTrail(t, db, Options{Metrics: m, Now: clock.now, RecordTimeout: DefaultRecordTimeout})
 			mustRecord(t, tr, 3)
 			if err := tr.Ready(context.Background()); err != nil {
 				t.Fatalf("Ready on a healthy database: %v", err)
@@ -167,7 +167,7 @@ func TestCommitsAreObserved(t *testing.T) {
 // On PostgreSQL a database switched to read-only transactions refuses Record and fails Ready.
 func TestRecordAndReadyOnReadOnlyPostgres(t *testing.T) {
 	db := mustPostgres(t)
-	tr := mustTrail(t, db, Options{})
+	tr := mustTrail(t, db, Options{RecordTimeout: DefaultRecordTimeout})
 	mustRecord(t, tr, 2)
 	dbfault.ReadOnlyPostgres(t, db.DB)
 	if err := tr.Record(context.Background(), sampleEvent(5)); !errors.Is(err, ErrUnavailable) {
