@@ -1,19 +1,22 @@
-// Package store opens the dashboard's own database (sessions, the audit trail) from a URL,
-// "sqlite:PATH" or "postgres://…", and brings its schema up to date with goose migrations.
-// Each feature owns its own numbered migration files, one set per dialect.
+// Package store opens the dashboard's own database (sessions, the audit trail, portfolio scans)
+// from a URL, "sqlite:PATH" or "postgres://…", and brings its schema up to date: the dashboard's
+// goose migrations, then River's (the job queue the portfolio scan runs on, see river.go). Each
+// feature owns its own numbered migration files, one set per dialect.
 package store
 
 import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 
 	"ctpdesk/internal/sqldialect"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Dialect names the database engine behind a DB.
@@ -29,6 +32,13 @@ const (
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+	// pool is the pgx pool behind DB on PostgreSQL (nil on SQLite): River's pgx driver works
+	// on it directly, so both share one set of connections.
+	pool *pgxpool.Pool
+	// queue is a second handle on the SQLite file with a single connection, for River (nil on
+	// PostgreSQL): its SQLite driver runs several internal operations at once, which a pool of
+	// one serialises instead of meeting SQLITE_BUSY.
+	queue *sql.DB
 }
 
 //go:embed migrations
@@ -49,24 +59,66 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	dialect, maxConns := SQLite, 8
-	if t.Engine == sqldialect.Postgres {
-		dialect, maxConns = Postgres, 20
-	}
-	sqldb, err := sqldialect.Open(t, sqldialect.OpenOptions{SQLiteParams: sqliteParams, MaxConns: maxConns})
+	db, err := open(t)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, err
 	}
-	if err := sqldb.PingContext(ctx); err != nil {
-		sqldb.Close()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	db := &DB{DB: sqldb, Dialect: dialect}
 	if err := db.migrate(ctx); err != nil {
-		sqldb.Close()
+		db.Close()
+		return nil, err
+	}
+	if err := db.migrateRiver(ctx); err != nil {
+		db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// open builds the handles on t without connecting.
+func open(t sqldialect.Target) (*DB, error) {
+	if t.Engine == sqldialect.Postgres {
+		cfg, err := pgxpool.ParseConfig(t.URL)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w: %v", ErrBadURL, err)
+		}
+		// Twenty for the dashboard's queries and a few for River: its leader election, job
+		// fetches and the LISTEN connection each hold one.
+		cfg.MaxConns = 28
+		pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		sqldb := stdlib.OpenDBFromPool(pool)
+		sqldb.SetMaxOpenConns(20)
+		sqldb.SetMaxIdleConns(20)
+		return &DB{DB: sqldb, Dialect: Postgres, pool: pool}, nil
+	}
+	sqldb, err := sqldialect.Open(t, sqldialect.OpenOptions{SQLiteParams: sqliteParams, MaxConns: 8})
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	queue, err := sqldialect.Open(t, sqldialect.OpenOptions{SQLiteParams: sqliteParams, MaxConns: 1})
+	if err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &DB{DB: sqldb, Dialect: SQLite, queue: queue}, nil
+}
+
+// Close releases every connection.
+func (db *DB) Close() error {
+	err := db.DB.Close()
+	if db.queue != nil {
+		err = errors.Join(err, db.queue.Close())
+	}
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	return err
 }
 
 func (db *DB) migrate(ctx context.Context) error {

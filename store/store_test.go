@@ -81,3 +81,31 @@ func TestConcurrentOpenOnPostgresMigratesOnce(t *testing.T) {
 		t.Errorf("concurrent Open: %v", err)
 	}
 }
+
+// River's tables come with the dashboard's schema, on both engines, and a second Open (another
+// replica, a restart) finds them already there.
+func TestOpenAppliesRiverMigrations(t *testing.T) {
+	urls := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "app.db")}
+	if pgtest.Configured(t) {
+		urls["postgres"] = pgtest.URL(t, "ctpdesk_store_river")
+	}
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			for range 2 {
+				db, err := Open(context.Background(), url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var n int
+				if err := db.QueryRow("SELECT count(*) FROM river_job").Scan(&n); err != nil {
+					t.Fatalf("river_job missing after Open: %v", err)
+				}
+				var versions int
+				if err := db.QueryRow("SELECT count(*) FROM river_migration").Scan(&versions); err != nil || versions == 0 {
+					t.Fatalf("river_migration holds %d versions, %v", versions, err)
+				}
+				db.Close()
+			}
+		})
+	}
+}

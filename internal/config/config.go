@@ -99,6 +99,7 @@ type Config struct {
 	D1         D1Config      // CTPDESK_D1_*, CTPDESK_SANDBOX_* (d1.go)
 	Issuer     IssuerConfig  // CTPDESK_PHONE_REGION, CTPDESK_DEV_CUSTOMERS (issuer.go)
 	Reveal     RevealConfig  // CTPDESK_REVEAL_* (reveal.go)
+	Scan       ScanConfig    // CTPDESK_SCAN_* (scan.go)
 }
 
 // LogValue prints the configuration without its secrets.
@@ -128,6 +129,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("session_max", c.Session.Max.String()),
 		slog.Int("reveal_per_minute", c.Reveal.PerMinute),
 		slog.Int("reveal_per_day", c.Reveal.PerDay),
+		slog.Float64("scan_rate", c.Scan.Rate),
+		slog.String("scan_schedule", c.Scan.Schedule),
 	)
 }
 
@@ -179,6 +182,7 @@ func load(r *envReader, mode Mode) Config {
 	loadD1Config(r, &c)
 	c.Issuer = r.issuerConfig()
 	c.Reveal = r.revealConfig()
+	c.Scan = r.scanConfig()
 
 	if mode == ModeServe {
 		r.require("CTPDESK_PUBLIC_URL")
