@@ -22,6 +22,16 @@ const (
 	ActionReveal         Action = "field.reveal"
 	ActionAuditRead      Action = "audit.read"
 	ActionAuditExport    Action = "audit.export"
+	// The portfolio scan: a person starting, cancelling or resuming one, the system finishing
+	// one, and the staff's reads of the runs and the worklist and their decisions on it.
+	ActionScanStart        Action = "scan.start"
+	ActionScanCancel       Action = "scan.cancel"
+	ActionScanResume       Action = "scan.resume"
+	ActionScanFinish       Action = "scan.finish"
+	ActionScansView        Action = "scan.view"
+	ActionWorklistView     Action = "worklist.view"
+	ActionWorklistExport   Action = "worklist.export"
+	ActionWorklistDecision Action = "worklist.decision"
 )
 
 // Outcome says whether the action succeeded.

@@ -46,6 +46,9 @@ var knownActions = map[Action]bool{
 	ActionAccessDenied: true, ActionSearch: true, ActionCustomerView: true, ActionComparison: true,
 	ActionRefresh: true, ActionReveal: true, ActionAuditRead: true,
 	ActionAuditExport: true,
+	ActionScanStart:   true, ActionScanCancel: true, ActionScanResume: true, ActionScanFinish: true,
+	ActionScansView: true, ActionWorklistView: true, ActionWorklistExport: true,
+	ActionWorklistDecision: true,
 }
 
 // Actions lists every action in a stable order, for the auditors' filter form.
