@@ -42,6 +42,8 @@ func backends(t testing.TB) []backend {
 
 // world is a seeded issuer portfolio, a D1 sandbox serving it and a D1 client pointed at it.
 type world struct {
+	cfg     d1.Config
+	srv     *httptest.Server
 	issuer  *issuerdb.DB
 	sandbox *d1sandbox.Server
 	client  *d1.Client
@@ -70,14 +72,22 @@ func newWorld(t testing.TB, n int) *world {
 	srv := httptest.NewServer(calls.wrap(sb))
 	t.Cleanup(func() { sb.Close(); srv.Close() })
 	kid, key, _ := sb.GeneratedKey()
-	client, err := d1.New(d1.Config{
+	w := &world{issuer: idb, sandbox: sb, calls: calls, n: n, srv: srv, cfg: d1.Config{
 		AuthzURL: srv.URL + "/authz/v1", BankingURL: srv.URL + "/banking/v1", IssuerID: testIssuer,
 		SigningKey: key, KeyID: kid, Timeout: 5 * time.Second, BreakerOpenTimeout: time.Second,
-	}, srv.Client())
+	}}
+	w.client = w.newClient(t)
+	return w
+}
+
+// newClient is another replica's D1 client on the same sandbox.
+func (w *world) newClient(t testing.TB) *d1.Client {
+	t.Helper()
+	c, err := d1.New(w.cfg, w.srv.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{issuer: idb, sandbox: sb, client: client, calls: calls, n: n}
+	return c
 }
 
 // callLog records when each profile request reached the sandbox, as the sandbox sees it.
@@ -172,3 +182,12 @@ func waitFor(t testing.TB, s *Scanner, id int64, limit time.Duration, cond func(
 }
 
 func finished(p Progress) bool { return p.State == StateFinished }
+
+// fetchFresh asks D1 rather than the client's cache.
+var fetchFresh = d1.FetchOptions{Fresh: true}
+
+// consumerID is the consumer id of the i-th customer of the portfolio.
+func (w *world) consumerID(t testing.TB, i int) string {
+	t.Helper()
+	return issuerdb.NewGenerator(testSeed).Customer(i).ConsumerID
+}

@@ -185,10 +185,10 @@ func (w *chunkWorker) Work(ctx context.Context, job *river.Job[chunkArgs]) error
 		if err := s.limiter.wait(ctx); err != nil {
 			return w.stop(ctx, err, flush)
 		}
-		res, ferr := s.d1.GetProfiles(ctx, c.ConsumerID, d1.FetchOptions{RequestID: fmt.Sprintf("scan-%d-%d", run.ID, a.Chunk)})
-		if ferr != nil || !res.Cached {
-			calls++
-		}
+		// Fresh: the scan reports D1 as it is now, not a person's answer from a minute ago;
+		// the call is still coalesced with a person's fresh call for the same consumer.
+		res, ferr := s.d1.GetProfiles(ctx, c.ConsumerID, d1.FetchOptions{Fresh: true, RequestID: fmt.Sprintf("scan-%d-%d", run.ID, a.Chunk)})
+		calls++
 		if ctx.Err() != nil {
 			return w.stop(ctx, ctx.Err(), flush)
 		}

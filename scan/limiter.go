@@ -47,6 +47,8 @@ type limiter struct {
 	db   *store.DB
 	rate float64
 	now  func() time.Time
+	// first is the first backoff's length (backoffFirst; tests shorten it).
+	first time.Duration
 
 	// interactive counts people's D1 calls in flight in this replica.
 	interactive atomic.Int64
@@ -63,7 +65,7 @@ type limiter struct {
 }
 
 func newLimiter(db *store.DB, rate float64, now func() time.Time) *limiter {
-	return &limiter{db: db, rate: rate, now: now, pending: map[int64]int64{}}
+	return &limiter{db: db, rate: rate, now: now, first: backoffFirst, pending: map[int64]int64{}}
 }
 
 // perSecond is the scan budget of second s: R on average, with fractional rates spread so that
@@ -261,7 +263,7 @@ func (l *limiter) backOff(ctx context.Context, reason string) (time.Duration, er
 	if now.UnixMilli()-untilMS > time.Minute.Milliseconds() {
 		strikes = 0
 	}
-	wait := min(backoffFirst<<min(strikes, 10), backoffMax)
+	wait := min(l.first<<min(strikes, 10), backoffMax)
 	until := now.Add(wait)
 	if _, err := tx.ExecContext(ctx, l.db.Rebind("UPDATE scan_backoff SET until_ms = ?, strikes = ?, reason = ? WHERE id = 1"),
 		until.UnixMilli(), strikes+1, reason); err != nil {

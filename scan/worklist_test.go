@@ -1,0 +1,176 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"ctpdesk/d1sandbox"
+	"ctpdesk/issuerdb"
+)
+
+// scanOnce runs one full scan and returns its progress when finished.
+func scanOnce(t *testing.T, s *Scanner) Progress {
+	t.Helper()
+	run, err := s.StartScan(context.Background(), StartRequest{Trigger: TriggerAnalyst, By: "https://idp|fraud-1", ByName: "Fran"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return waitFor(t, s, run.ID, time.Minute, finished)
+}
+
+// firstItem returns the first worklist item the query finds.
+func firstItem(t *testing.T, s *Scanner, q WorklistQuery) Item {
+	t.Helper()
+	page, err := s.Worklist(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) == 0 {
+		t.Fatalf("worklist %+v is empty", q)
+	}
+	return page.Items[0]
+}
+
+// Decisions survive a rescan that finds the same thing; a resolved item the next scan finds
+// again reopens; a customer whose directory data changed between scans is marked changed.
+func TestDecisionsSurviveARescanAndResolvedItemsReopen(t *testing.T) {
+	w := newWorld(t, 200)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustStore(t, b.url)
+			s := mustScanner(t, db, w, nil)
+			ctx := context.Background()
+			first := scanOnce(t, s)
+			risk := firstItem(t, s, WorklistQuery{Viewer: ViewerFraud, Severity: SeverityRisk})
+			dq := firstItem(t, s, WorklistQuery{Viewer: ViewerAgent})
+			if risk.State != ItemOpen || dq.State != ItemOpen || risk.Severity != SeverityRisk {
+				t.Fatalf("new items: %+v %+v", risk, dq)
+			}
+			if _, err := s.Decide(ctx, Decision{CustomerID: risk.CustomerID, State: ItemEscalated, Reason: "suspected-fraud", By: "sub-fraud", ByName: "Fran", Viewer: ViewerFraud}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Decide(ctx, Decision{CustomerID: dq.CustomerID, State: ItemResolved, Reason: "updated-at-issuer", By: "sub-agent", ByName: "Ada", Viewer: ViewerAgent}); err != nil {
+				t.Fatal(err)
+			}
+			// An agent may not decide on a risk, nor read it.
+			if _, err := s.Decide(ctx, Decision{CustomerID: risk.CustomerID, State: ItemResolved, Reason: "card-removed", By: "sub-agent", Viewer: ViewerAgent}); !errors.Is(err, ErrNotFound) {
+				t.Errorf("agent deciding on a risk: %v, want ErrNotFound", err)
+			}
+			// Between the scans a directory drops out of one customer's answer.
+			changedID := risk.CustomerID
+			c, err := w.issuer.Get(ctx, changedID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, dv := d1sandbox.Derive(testSeed, c)
+			w.sandbox.SetConsumerFault(c.ConsumerID, d1sandbox.Fault{AbsentDirectory: dv.Directories[len(dv.Directories)-1]})
+			defer w.sandbox.ClearFaults()
+			time.Sleep(5 * time.Millisecond) // the second scan must start after the decisions
+			second := scanOnce(t, s)
+			if second.Done != first.Done {
+				t.Errorf("second scan stored %d customers, the first %d", second.Done, first.Done)
+			}
+			st, err := s.Customer(ctx, dq.CustomerID, ViewerAgent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Item == nil || st.Item.State != ItemOpen || st.Item.Reason != "found-again" || st.Item.ReopenedAt.IsZero() {
+				t.Errorf("resolved item found again: %+v, want reopened", st.Item)
+			}
+			if st.LastScanID != second.ID || st.Changed {
+				t.Errorf("unchanged customer: %+v", st)
+			}
+			st, err = s.Customer(ctx, changedID, ViewerFraud)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Changed {
+				t.Errorf("customer whose directory dropped out is not marked changed: %+v", st)
+			}
+			if st.Item == nil || st.Item.State != ItemEscalated || st.Item.DecidedByName != "Fran" || st.Item.Reason != "suspected-fraud" {
+				t.Errorf("escalated item after the rescan: %+v, want its decision kept", st.Item)
+			}
+			changed, err := s.Worklist(ctx, WorklistQuery{Viewer: ViewerFraud, Changed: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range changed.Items {
+				if !it.Changed {
+					t.Errorf("changed filter kept %+v", it)
+				}
+			}
+		})
+	}
+}
+
+// The worklist pages by keyset without losing or repeating an item, whatever the filter, and
+// its count is the number of items the filter keeps.
+func TestWorklistPagesAndFilters(t *testing.T) {
+	w := newWorld(t, 300)
+	db := mustStore(t, backends(t)[0].url)
+	s := mustScanner(t, db, w, nil)
+	scanOnce(t, s)
+	ctx := context.Background()
+	for _, q := range []WorklistQuery{
+		{Viewer: ViewerFraud},
+		{Viewer: ViewerAgent},
+		{Viewer: ViewerFraud, Severity: SeverityRisk},
+		{Viewer: ViewerFraud, Kind: "field-differs"},
+		{Viewer: ViewerFraud, Directory: issuerdb.SchemeVisa},
+		{Viewer: ViewerAgent, Kind: "consumer-without-card"},
+		{Viewer: ViewerFraud, State: ItemOpen, Assignee: AssigneeNone},
+	} {
+		q.Limit = 7
+		seen := map[string]bool{}
+		lastSev := ""
+		total := -1
+		for {
+			page, err := s.Worklist(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total = page.Total
+			for _, it := range page.Items {
+				if seen[it.CustomerID] {
+					t.Fatalf("%+v: %s twice", q, it.CustomerID)
+				}
+				seen[it.CustomerID] = true
+				if lastSev == SeverityWarn && it.Severity == SeverityRisk {
+					t.Fatalf("%+v: a risk after a warning: not most severe first", q)
+				}
+				lastSev = it.Severity
+				if q.Viewer == ViewerAgent && it.Severity == SeverityRisk {
+					t.Fatalf("agent sees a risk: %+v", it)
+				}
+				if q.Kind != "" && !slices.Contains(it.Kinds, q.Kind) {
+					t.Fatalf("%+v kept %+v", q, it)
+				}
+				if q.Directory != "" && !slices.Contains(it.Directories, q.Directory) {
+					t.Fatalf("%+v kept %+v", q, it)
+				}
+			}
+			if page.Next == "" {
+				break
+			}
+			q.After = page.Next
+		}
+		if len(seen) != total || total == 0 {
+			t.Errorf("%+v: paged through %d items, count says %d", q, len(seen), total)
+		}
+	}
+	for _, q := range []WorklistQuery{
+		{Viewer: "auditor"}, {Viewer: ViewerFraud, Kind: "drop table"}, {Viewer: ViewerFraud, Severity: "high"},
+		{Viewer: ViewerFraud, State: "closed"}, {Viewer: ViewerFraud, Directory: "%"}, {Viewer: ViewerFraud, After: "!!"},
+		{Viewer: ViewerFraud, After: cursor{Severity: 7, ID: "x"}.encode()}, {Viewer: ViewerFraud, Limit: MaxWorklistPage + 1},
+	} {
+		if _, err := s.Worklist(ctx, q); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%+v: %v, want ErrInvalid", q, err)
+		}
+	}
+	if _, err := s.Decide(ctx, Decision{CustomerID: "CU00000001", State: ItemResolved, Reason: "because I said so", By: "x", Viewer: ViewerFraud}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("free-text reason: %v, want ErrInvalid", err)
+	}
+}
