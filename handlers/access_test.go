@@ -41,6 +41,13 @@ var wantAccess = map[string][]string{
 	"POST /customers/:id/reveal":             {"agent"},
 	"GET /audit":                             {"auditor"},
 	"GET /audit/export":                      {"auditor"},
+	"GET /scans":                             {"fraud"},
+	"POST /scans":                            {"fraud"},
+	"POST /scans/:id/cancel":                 {"fraud"},
+	"POST /scans/:id/resume":                 {"fraud"},
+	"GET /worklist":                          {"agent", "fraud"},
+	"GET /worklist/export":                   {"agent", "fraud"},
+	"POST /worklist/:id/decision":            {"agent", "fraud"},
 }
 
 // accessFixture is the real route table behind a real guard over a real session store, with

@@ -118,6 +118,11 @@ func (h *Handler) Customer(c echo.Context) error {
 		return err
 	}
 	view := customerView(cust, seesUnmasked(c), showAll)
+	st, err := h.scans.Customer(c.Request().Context(), cust.ID, viewerOf(c))
+	if err != nil {
+		return err
+	}
+	view.Scan = customerScanView(st, cust.ID, auth.CSRFTokenFrom(c.Request().Context()))
 	if wantsJSON(c) {
 		return c.JSON(http.StatusOK, view)
 	}

@@ -64,6 +64,9 @@ func newWithStandIns(tb testing.TB, d Deps, u unused) *Handler {
 	if d.RevealLimits == (RevealLimits{}) {
 		d.RevealLimits = RevealLimits{PerMinute: 5, PerDay: 100}
 	}
+	if d.Scans == nil {
+		d.Scans = unscanned{u}
+	}
 	h, err := New(d)
 	if err != nil {
 		tb.Fatal(err)

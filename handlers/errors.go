@@ -8,6 +8,7 @@ import (
 	"ctpdesk/audit"
 	"ctpdesk/auth"
 	"ctpdesk/issuerdb"
+	"ctpdesk/scan"
 	"ctpdesk/views"
 
 	"github.com/labstack/echo/v4"
@@ -32,6 +33,9 @@ var errorKinds = []errorKind{
 	{auth.ErrUnavailable, http.StatusServiceUnavailable, "Not available right now",
 		"ctpdesk's database is not answering, so nothing was shown or changed. Try again in a moment."},
 	{audit.ErrBadFilter, http.StatusBadRequest, "Bad filter", "The audit trail cannot be filtered this way."},
+	{scan.ErrNotFound, http.StatusNotFound, "Not found", "There is no such scan or worklist item."},
+	{scan.ErrConflict, http.StatusConflict, "Not possible now", "A scan is already running, or this scan has ended: reload the page."},
+	{scan.ErrInvalid, http.StatusBadRequest, "Not possible", "This request cannot be carried out: choose values from the page."},
 	{auth.ErrForbidden, http.StatusForbidden, "Access denied", "Your role does not give access to this page. The attempt was recorded."},
 	{auth.ErrCSRF, http.StatusForbidden, "Request refused",
 		"This request did not carry ctpdesk's security token, so nothing was changed. Reload the page and try again."},

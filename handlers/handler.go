@@ -61,6 +61,9 @@ type Deps struct {
 	RecentViews RecentViews
 	// RevealLimits bound each agent's reveals (reveal_limit.go); required.
 	RevealLimits RevealLimits
+	// Scans is the portfolio scan: /scans, /worklist and the customer page's scan line
+	// (scans.go, worklist.go).
+	Scans Scans
 }
 
 // Handler serves every route of ctpdesk.
@@ -92,6 +95,7 @@ type Handler struct {
 	auditTrail   AuditTrail
 	recent       RecentViews
 	revealLimits RevealLimits
+	scans        Scans
 }
 
 // New builds a Handler from its dependencies. Every component a route needs is required, so
@@ -108,6 +112,7 @@ func New(d Deps) (*Handler, error) {
 		"AuditTrail":  d.AuditTrail == nil,
 		"RecentViews": d.RecentViews == nil,
 		"Metrics":     d.Metrics == nil,
+		"Scans":       d.Scans == nil,
 	} {
 		if absent {
 			missing = append(missing, name)
@@ -144,6 +149,7 @@ func New(d Deps) (*Handler, error) {
 		auditTrail:   d.AuditTrail,
 		recent:       d.RecentViews,
 		revealLimits: d.RevealLimits,
+		scans:        d.Scans,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

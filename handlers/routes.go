@@ -24,6 +24,7 @@ var (
 	staff        = []auth.Role{auth.RoleAgent, auth.RoleFraud}
 	everyoneRole = []auth.Role{auth.RoleAgent, auth.RoleFraud, auth.RoleAuditor}
 	agentsOnly   = []auth.Role{auth.RoleAgent}
+	fraudRole    = []auth.Role{auth.RoleFraud}
 	auditorsOnly = []auth.Role{auth.RoleAuditor}
 )
 
@@ -49,6 +50,14 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodGet, Path: "/customers/:id/comparison", Handler: h.Comparison, Roles: staff},
 		{Method: http.MethodPost, Path: "/customers/:id/comparison/refresh", Handler: h.RefreshComparison, Roles: staff},
 		{Method: http.MethodPost, Path: "/customers/:id/reveal", Handler: h.Reveal, Roles: agentsOnly},
+		{Method: http.MethodGet, Path: "/scans", Handler: h.Scans, Roles: fraudRole},
+		{Method: http.MethodPost, Path: "/scans", Handler: h.StartScan, Roles: fraudRole},
+		{Method: http.MethodPost, Path: "/scans/:id/cancel", Handler: h.CancelScan, Roles: fraudRole},
+		{Method: http.MethodPost, Path: "/scans/:id/resume", Handler: h.ResumeScan, Roles: fraudRole},
+		// Agents see the data-quality part of the worklist; fraud analysts all of it.
+		{Method: http.MethodGet, Path: "/worklist", Handler: h.Worklist, Roles: staff},
+		{Method: http.MethodGet, Path: "/worklist/export", Handler: h.WorklistExport, Roles: staff},
+		{Method: http.MethodPost, Path: "/worklist/:id/decision", Handler: h.DecideItem, Roles: staff},
 		{Method: http.MethodGet, Path: "/audit", Handler: h.Audit, Roles: auditorsOnly},
 		{Method: http.MethodGet, Path: "/audit/export", Handler: h.AuditExport, Roles: auditorsOnly},
 	}

@@ -25,6 +25,8 @@ type UserView struct {
 	// CanSearch and CanAudit decide which navigation links appear.
 	CanSearch bool
 	CanAudit  bool
+	// CanScan shows the scans (fraud analysts); CanSearch also shows the worklist.
+	CanScan bool
 }
 
 // Assets are the versioned URLs of the front-end files.

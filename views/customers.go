@@ -83,6 +83,8 @@ type CustomerRecord struct {
 	// ComparisonURL is the fragment the page loads beside the record; it carries the page's
 	// "show" choice, so "all fields" survives a reload.
 	ComparisonURL string `json:"comparisonUrl"`
+	// Scan is what the portfolio scans say about the customer; nil when the page has no scans.
+	Scan *CustomerScan `json:"scan,omitempty"`
 }
 
 // CardRecord is one card of the issuer record. Only the last four digits of a PAN exist.

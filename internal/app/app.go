@@ -22,6 +22,7 @@ import (
 	"ctpdesk/internal/config"
 	"ctpdesk/issuerdb"
 	"ctpdesk/metrics"
+	"ctpdesk/scan"
 	"ctpdesk/static"
 	"ctpdesk/store"
 	"ctpdesk/views"
@@ -55,6 +56,7 @@ type App struct {
 	sessions *auth.SessionStore
 	issuer   *issuerdb.DB
 	d1       *d1.Client
+	scanner  *scan.Scanner
 	metrics  *metrics.Metrics
 	handler  http.Handler
 	closers  []func() error
@@ -155,6 +157,20 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 		return nil, fmt.Errorf("D1 client: %w", err)
 	}
 
+	// The portfolio scan: River works its jobs on the dashboard database; it is stopped
+	// before the audit trail closes, since a finishing scan writes an audit event.
+	if a.scanner, err = newScanner(cfg, key, a.db, a.issuer, a.d1, log, a.recordScanFinish); err != nil {
+		return nil, err
+	}
+	if err := a.scanner.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, err
+	}
+	a.onClose(func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		return a.scanner.Stop(sctx)
+	})
+
 	assets, err := static.Load("/static")
 	if err != nil {
 		return nil, err
@@ -189,13 +205,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 			{Name: "audit trail", Probe: a.trail.Ready},
 			{Name: "issuer database", Probe: a.issuer.Ping},
 		},
-		Customers:    a.issuer,
-		SignIn:       signIn,
-		Profiles:     a.d1,
+		Customers: a.issuer,
+		SignIn:    signIn,
+		// People's comparisons go through the scan's accounting, so the scan yields to them.
+		Profiles:     a.scanner.Interactive(a.d1),
 		Auditor:      a.trail,
 		AuditTrail:   a.trail,
 		RecentViews:  a.trail,
 		RevealLimits: handlers.RevealLimits{PerMinute: cfg.Reveal.PerMinute, PerDay: cfg.Reveal.PerDay},
+		Scans:        a.scanner,
 	})
 	if err != nil {
 		return nil, err
@@ -233,6 +251,9 @@ func (a *App) Sessions() *auth.SessionStore { return a.sessions }
 
 // DB is the dashboard's own database (sessions, audit trail).
 func (a *App) DB() *store.DB { return a.db }
+
+// Scanner is the portfolio scan.
+func (a *App) Scanner() *scan.Scanner { return a.scanner }
 
 // D1 is the D1 client, whose breaker state harnesses watch.
 func (a *App) D1() *d1.Client { return a.d1 }

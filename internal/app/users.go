@@ -38,6 +38,7 @@ func userView(u auth.User, idleSeconds int) *views.UserView {
 		IdleTimeoutSeconds: idleSeconds,
 		CanSearch:          u.Has(auth.RoleAgent) || u.Has(auth.RoleFraud),
 		CanAudit:           u.Has(auth.RoleAuditor),
+		CanScan:            u.Has(auth.RoleFraud),
 	}
 }
 
