@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"ctpdesk/audit"
 	"ctpdesk/d1"
@@ -47,16 +49,128 @@ func newScanner(cfg config.Config, auditKey []byte, db *store.DB, issuer *issuer
 func (a *App) recordScanFinish(ctx context.Context, p scan.Progress) {
 	e := audit.Event{
 		Actor: scanActor, Action: audit.ActionScanFinish, Outcome: audit.Success,
-		Details: map[string]string{
-			"scan":             strconv.FormatInt(p.ID, 10),
-			"customers":        strconv.Itoa(p.Done),
-			"with_differences": strconv.Itoa(p.WithDifferences),
-			"with_risks":       strconv.Itoa(p.WithRisks),
-			"unavailable":      strconv.Itoa(p.Unavailable),
-			"d1_calls":         strconv.Itoa(p.D1Calls),
-		},
+		Details: finishDetails(p),
 	}
 	if err := a.trail.Record(ctx, e); err != nil {
 		a.opts.Log.Error("audit record failed", slog.String("action", string(e.Action)), slog.String("error", err.Error()))
+	}
+}
+
+// ScanCommand is one foreground scan, as `ctpdesk scan` runs it.
+type ScanCommand struct {
+	Filter issuerdb.WalkFilter
+	// Resume continues the cancelled scan with this id instead of starting a new one.
+	Resume int64
+	// Progress is called about every Every while the scan runs, and once at its end.
+	Progress func(scan.Progress)
+	Every    time.Duration
+	Log      *slog.Logger
+}
+
+// RunScan runs one scan in the foreground on the configured databases and D1, working its jobs
+// in this process (replicas running the dashboard on the same database share them), and
+// returns its final progress. When ctx ends first the scan is cancelled, to be resumed later
+// with ScanCommand.Resume.
+func RunScan(ctx context.Context, cfg config.Config, cmd ScanCommand) (p scan.Progress, err error) {
+	log := cmd.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cmd.Every <= 0 {
+		cmd.Every = time.Second
+	}
+	db, err := store.Open(ctx, cfg.DashboardDatabaseURL())
+	if err != nil {
+		return p, fmt.Errorf("CTPDESK_DATABASE_URL: %w", err)
+	}
+	defer db.Close()
+	key, err := cfg.Audit.AuditKey(cfg.Mode, cfg.DataDir, cfg.Mode == config.ModeDev)
+	if err != nil {
+		return p, fmt.Errorf("audit trail: %w", err)
+	}
+	trail, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: cfg.Audit.CheckpointEvery, Logger: log})
+	if err != nil {
+		return p, fmt.Errorf("audit trail: %w", err)
+	}
+	defer trail.Close()
+	issuer, err := issuerdb.Open(ctx, cfg.IssuerDatabaseURL(), issuerdb.Options{ReadOnly: true, PhoneRegion: cfg.Issuer.PhoneRegion})
+	if err != nil {
+		return p, fmt.Errorf("issuer database: %w", err)
+	}
+	defer issuer.Close()
+	hc, err := d1.NewHTTPClient(cfg.D1.Client)
+	if err != nil {
+		return p, fmt.Errorf("D1 client: %w", err)
+	}
+	client, err := d1.New(cfg.D1.Client, hc, d1.WithLogger(log.With("component", "d1")))
+	if err != nil {
+		return p, fmt.Errorf("D1 client: %w", err)
+	}
+	record := func(ctx context.Context, action audit.Action, details map[string]string) {
+		if err := trail.Record(ctx, audit.Event{Actor: scanActor, Action: action, Outcome: audit.Success, Details: details}); err != nil {
+			log.Error("audit record failed", slog.String("action", string(action)), slog.String("error", err.Error()))
+		}
+	}
+	cfg.Scan.Schedule = "" // the command runs its own scan, not the schedule
+	s, err := newScanner(cfg, key, db, issuer, client, log, func(ctx context.Context, p scan.Progress) {
+		record(ctx, audit.ActionScanFinish, finishDetails(p))
+	})
+	if err != nil {
+		return p, err
+	}
+	if err := s.Start(context.WithoutCancel(ctx)); err != nil {
+		return p, err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		err = errors.Join(err, s.Stop(sctx))
+	}()
+	var run scan.Run
+	if cmd.Resume > 0 {
+		if run, err = s.Resume(ctx, cmd.Resume); err != nil {
+			return p, err
+		}
+		record(ctx, audit.ActionScanResume, map[string]string{"scan": strconv.FormatInt(run.ID, 10)})
+	} else {
+		if run, err = s.StartScan(ctx, scan.StartRequest{Trigger: scan.TriggerCommand, By: scanActor.Subject, ByName: "ctpdesk scan", Filter: cmd.Filter}); err != nil {
+			return p, err
+		}
+		record(ctx, audit.ActionScanStart, map[string]string{"scan": strconv.FormatInt(run.ID, 10)})
+	}
+	tick := time.NewTicker(cmd.Every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			bg := context.WithoutCancel(ctx)
+			if _, err := s.Cancel(bg, run.ID, scanActor.Subject); err == nil {
+				record(bg, audit.ActionScanCancel, map[string]string{"scan": strconv.FormatInt(run.ID, 10)})
+			}
+			p, _ = s.Progress(bg, run.ID)
+			return p, fmt.Errorf("scan %d cancelled: resume it with --resume %d", run.ID, run.ID)
+		case <-tick.C:
+		}
+		if p, err = s.Progress(ctx, run.ID); err != nil {
+			return p, err
+		}
+		if cmd.Progress != nil {
+			cmd.Progress(p)
+		}
+		if p.State != scan.StateRunning {
+			return p, nil
+		}
+	}
+}
+
+// finishDetails are the audit details of a finished scan: counts only.
+func finishDetails(p scan.Progress) map[string]string {
+	return map[string]string{
+		"scan":             strconv.FormatInt(p.ID, 10),
+		"customers":        strconv.Itoa(p.Done),
+		"with_differences": strconv.Itoa(p.WithDifferences),
+		"with_risks":       strconv.Itoa(p.WithRisks),
+		"unavailable":      strconv.Itoa(p.Unavailable),
+		"d1_calls":         strconv.Itoa(p.D1Calls),
 	}
 }

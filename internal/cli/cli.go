@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"seed":    {summary: "write a deterministic synthetic customer portfolio into an empty issuer database", run: runSeed},
 		"audit":   {summary: "verify the audit trail's hash chain (audit verify) or apply retention (audit purge)", run: runAudit},
 		"sandbox": {summary: "run the D1 sandbox alone (token + get profiles, with fault injection)", run: runSandbox},
+		"scan":    {summary: "run one portfolio drift scan in the foreground with a progress line", run: runScan},
 		"version": {summary: "print the version", run: runVersion},
 	}
 }

@@ -48,6 +48,27 @@ func Start(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logg
 	if cfg.PublicURL == nil {
 		return nil, errors.New("devstack: the public URL is not known (bind with app.Listen first)")
 	}
+	s, err = StartData(ctx, cfg, out, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if cfg.OIDC.Issuer == "" {
+		if err := s.startIDP(out, log); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// StartData brings up the data half of the stack: the seeded issuer database and, unless
+// CTPDESK_D1_* name a real D1, the sandbox over it. `ctpdesk scan` runs on it; Start adds the
+// OpenID Provider.
+func StartData(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger) (s *Stack, err error) {
 	s = &Stack{Config: cfg}
 	defer func() {
 		if err != nil {
@@ -64,11 +85,6 @@ func Start(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logg
 	s.Config.IssuerDBURL = config.Secret(issuerURL)
 	if cfg.D1.Client.AuthzURL == "" && cfg.D1.Client.BankingURL == "" {
 		if err := s.startSandbox(ctx, issuerURL, out, log); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.OIDC.Issuer == "" {
-		if err := s.startIDP(out, log); err != nil {
 			return nil, err
 		}
 	}
