@@ -59,7 +59,8 @@ func (a *App) recordScanFinish(ctx context.Context, p scan.Progress) {
 // ScanCommand is one foreground scan, as `ctpdesk scan` runs it.
 type ScanCommand struct {
 	Filter issuerdb.WalkFilter
-	// Resume continues the cancelled scan with this id instead of starting a new one.
+	// Resume continues the scan with this id instead of starting a new one: a cancelled one is
+	// resumed, a running one (whose process died) is worked and watched to its end.
 	Resume int64
 	// Progress is called about every Every while the scan runs, and once at its end.
 	Progress func(scan.Progress)
@@ -128,10 +129,17 @@ func RunScan(ctx context.Context, cfg config.Config, cmd ScanCommand) (p scan.Pr
 	}()
 	var run scan.Run
 	if cmd.Resume > 0 {
-		if run, err = s.Resume(ctx, cmd.Resume); err != nil {
+		if run, err = s.Run(ctx, cmd.Resume); err != nil {
 			return p, err
 		}
-		record(ctx, audit.ActionScanResume, map[string]string{"scan": strconv.FormatInt(run.ID, 10)})
+		// A scan still running (its process died) needs no resuming: this process works its
+		// jobs once River hands the dead one's back.
+		if run.State != scan.StateRunning {
+			if run, err = s.Resume(ctx, cmd.Resume); err != nil {
+				return p, err
+			}
+			record(ctx, audit.ActionScanResume, map[string]string{"scan": strconv.FormatInt(run.ID, 10)})
+		}
 	} else {
 		if run, err = s.StartScan(ctx, scan.StartRequest{Trigger: scan.TriggerCommand, By: scanActor.Subject, ByName: "ctpdesk scan", Filter: cmd.Filter}); err != nil {
 			return p, err

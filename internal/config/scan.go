@@ -56,7 +56,7 @@ func (r *envReader) scanConfig() ScanConfig {
 		Schedule:   DefaultScanSchedule,
 		Workers:    r.integer(scanWorkersEnv, 4, 1, 64),
 		ChunkSize:  r.integer(scanChunkEnv, 250, 10, 5000),
-		JobTimeout: r.duration(scanJobTimeoutEnv, 10*time.Minute, 30*time.Second, 6*time.Hour),
+		JobTimeout: r.duration(scanJobTimeoutEnv, 10*time.Minute, time.Second, 6*time.Hour),
 	}
 	if v := r.str(scanScheduleEnv, DefaultScanSchedule); strings.EqualFold(v, "off") {
 		c.Schedule = ""
