@@ -156,6 +156,7 @@ func scanRunView(p scan.Progress, canResume bool) views.ScanRun {
 	case !p.CancelledAt.IsZero():
 		r.EndedAt = p.CancelledAt.UTC().Format(scanTimeLayout)
 	}
+	r.Meta = views.ScanRunMeta(r.StartedAt, r.StartedBy, r.Trigger, r.EndedAt)
 	for _, class := range p.ErrorClasses() {
 		r.Errors = append(r.Errors, views.Count{Key: class, Label: views.ErrorClassText(class), N: p.Errors[class]})
 	}

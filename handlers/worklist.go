@@ -287,6 +287,7 @@ func customerScanView(st scan.CustomerStatus, customerID, csrf string) *views.Cu
 	if st.Scanned {
 		v.LastScanned = st.LastScannedAt.Format(scanTimeLayout)
 	}
+	v.Line = views.ScanLine(v.Scanned, v.LastScanned, v.Changed)
 	if st.Item != nil {
 		f := decisionForm(customerID, "/customers/"+url.PathEscape(customerID), csrf)
 		v.HasItem, v.State, v.StateText, v.Reason, v.DecidedBy, v.Kinds, v.Decide = true, st.Item.State,

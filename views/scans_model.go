@@ -19,6 +19,8 @@ type ScanRun struct {
 	StartedBy string `json:"startedBy"`
 	StartedAt string `json:"startedAt"`
 	EndedAt   string `json:"endedAt,omitempty"`
+	// Meta is the run's line for people: "started … by … (analyst), ended …".
+	Meta string `json:"-"`
 	// Done and Total are customers; Percent is Done of Total (0 while planning).
 	Done    int `json:"done"`
 	Total   int `json:"total"`

@@ -69,6 +69,8 @@ type CustomerScan struct {
 	Scanned     bool   `json:"scanned"`
 	LastScanned string `json:"lastScanned,omitempty"`
 	Changed     bool   `json:"changed"`
+	// Line is the sentence the page shows: "Last scanned …, changed since the last scan."
+	Line string `json:"-"`
 	// HasItem says the customer has a worklist item the viewer sees.
 	HasItem   bool          `json:"hasItem"`
 	State     string        `json:"state,omitempty"`

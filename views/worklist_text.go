@@ -100,3 +100,23 @@ func ErrorClassText(class string) string {
 	}
 	return class
 }
+
+// ScanLine is the customer page's sentence about the portfolio scans.
+func ScanLine(scanned bool, lastScanned string, changed bool) string {
+	switch {
+	case !scanned:
+		return "Not scanned yet."
+	case changed:
+		return "Last scanned " + lastScanned + ", changed since the last scan."
+	}
+	return "Last scanned " + lastScanned + ", unchanged since the last scan."
+}
+
+// ScanRunMeta is a run's line: who started it, when, and when it ended.
+func ScanRunMeta(startedAt, startedBy, trigger, endedAt string) string {
+	s := "started " + startedAt + " by " + startedBy + " (" + trigger + ")"
+	if endedAt != "" {
+		s += ", ended " + endedAt
+	}
+	return s
+}
