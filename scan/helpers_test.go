@@ -83,7 +83,12 @@ func newWorld(t testing.TB, n int) *world {
 // newClient is another replica's D1 client on the same sandbox.
 func (w *world) newClient(t testing.TB) *d1.Client {
 	t.Helper()
-	c, err := d1.New(w.cfg, w.srv.Client())
+	// The production transport (its connection pool), as a replica has it.
+	hc, err := d1.NewHTTPClient(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d1.New(w.cfg, hc)
 	if err != nil {
 		t.Fatal(err)
 	}
