@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -34,10 +35,12 @@ func TestScanJourneyInChromium(t *testing.T) {
 		t.Error("the scan's summary counts no customer with risks; the sandbox plants some")
 	}
 	b.Screenshot("scans-finished")
+	assertAxeClean(t, b, "scans")
 
 	b.Do(chromedp.Navigate(a.URL + "/worklist?severity=risk"))
 	b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="worklist-row"]`)))
 	b.Screenshot("worklist-risks")
+	assertAxeClean(t, b, "worklist")
 	id := evalString(t, b, `document.querySelector('[data-testid="worklist-row"]').dataset.customerId`)
 	row := `[data-testid="worklist-row"][data-customer-id="` + id + `"]`
 	b.Do(chromedp.SetValue(chromedp.CSS(row+` [data-testid="decision-choice"]`), "escalated:suspected-fraud"))
@@ -52,5 +55,22 @@ func TestScanJourneyInChromium(t *testing.T) {
 	// The comparison is still fetched live beside it.
 	b.Do(chromedp.WaitVisible(chromedp.CSS(`#comparison [data-testid="directory-column"], #comparison th[data-state]`)))
 	b.Screenshot("customer-scanned")
+	assertAxeClean(t, b, "customer page with its scan line")
 	assertOnlyStatusErrors(t, b)
+}
+
+// assertAxeClean runs the vendored axe-core on the current page and fails on any violation.
+func assertAxeClean(t *testing.T, b *browsertest.Browser, name string) {
+	t.Helper()
+	src, err := os.ReadFile("testdata/axe-core/axe.min.js")
+	if err != nil {
+		t.Fatalf("vendored axe-core: %v", err)
+	}
+	for _, v := range runAxe(t, b, string(src)) {
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, n.HTML)
+		}
+		t.Errorf("%s: axe %s (%s): %s\n  %s", name, v.ID, v.Impact, v.Help, strings.Join(where, "\n  "))
+	}
 }
