@@ -16,7 +16,7 @@ import (
 // arbitrary but fixed ("ctpriver" in ASCII).
 const riverMigrationLock int64 = 0x6374707269766572
 
-// Pool is the pgx pool behind the database on PostgreSQL, for River's pgx driver; nil on SQLite.
+// Pool is a pgx pool on the PostgreSQL database, for River's pgx driver; nil on SQLite.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
 // QueueSQLite is the single-connection handle River's SQLite driver works on; nil on
@@ -58,6 +58,10 @@ func (db *DB) migrateRiver(ctx context.Context) error {
 		return fmt.Errorf("store: river migrations: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	// One transaction under SQLite's write lock is what keeps two processes starting on one
+	// file from applying a version twice; River's SQLite migrations have no step that cannot
+	// share it (the reason MigrateTx is deprecated is PostgreSQL's enum change, above).
+	//lint:ignore SA1019 see above
 	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("store: river migrate: %w", err)
 	}

@@ -15,8 +15,8 @@ import (
 	"ctpdesk/internal/sqldialect"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
 
 // Dialect names the database engine behind a DB.
@@ -32,8 +32,8 @@ const (
 type DB struct {
 	*sql.DB
 	Dialect Dialect
-	// pool is the pgx pool behind DB on PostgreSQL (nil on SQLite): River's pgx driver works
-	// on it directly, so both share one set of connections.
+	// pool is a pgx pool on the same PostgreSQL database (nil on SQLite), for River's pgx
+	// driver.
 	pool *pgxpool.Pool
 	// queue is a second handle on the SQLite file with a single connection, for River (nil on
 	// PostgreSQL): its SQLite driver runs several internal operations at once, which a pool of
@@ -81,20 +81,24 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 // open builds the handles on t without connecting.
 func open(t sqldialect.Target) (*DB, error) {
 	if t.Engine == sqldialect.Postgres {
-		cfg, err := pgxpool.ParseConfig(t.URL)
-		if err != nil {
-			return nil, fmt.Errorf("store: %w: %v", ErrBadURL, err)
-		}
-		// Twenty for the dashboard's queries and a few for River: its leader election, job
-		// fetches and the LISTEN connection each hold one.
-		cfg.MaxConns = 28
-		pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+		sqldb, err := sqldialect.Open(t, sqldialect.OpenOptions{MaxConns: 20})
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
-		sqldb := stdlib.OpenDBFromPool(pool)
-		sqldb.SetMaxOpenConns(20)
-		sqldb.SetMaxIdleConns(20)
+		// River's pgx driver needs a pgx pool; it has connections of its own (leader
+		// election, job fetches and the LISTEN connection each hold one), apart from the
+		// dashboard's, so a session setting of one never leaks into the other.
+		cfg, err := pgxpool.ParseConfig(t.URL)
+		if err != nil {
+			sqldb.Close()
+			return nil, fmt.Errorf("store: %w: %v", ErrBadURL, err)
+		}
+		cfg.MaxConns = 8
+		pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+		if err != nil {
+			sqldb.Close()
+			return nil, fmt.Errorf("store: %w", err)
+		}
 		return &DB{DB: sqldb, Dialect: Postgres, pool: pool}, nil
 	}
 	sqldb, err := sqldialect.Open(t, sqldialect.OpenOptions{SQLiteParams: sqliteParams, MaxConns: 8})
