@@ -263,6 +263,32 @@ func (s *Scanner) finishIfDoneAndTell(ctx context.Context, scanID int64) error {
 	}
 	s.log.Info("scan finished", slog.Int64("scan", scanID), slog.Int("customers", p.Done))
 	s.onFinish(ctx, p)
+	if err := s.pruneResults(ctx); err != nil {
+		// The scan is finished and counted; old rows wait for the next scan's pruning.
+		s.log.Warn("scan: pruning old results failed", slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+// keptScans is how many finished scans keep their per-customer rows. Their counts, the
+// customers' latest digests and the worklist do not depend on the rows, so older scans keep
+// their summary without a million rows each.
+const keptScans = 3
+
+// pruneResults deletes the per-customer rows of finished scans older than the last keptScans.
+// Cancelled scans keep theirs: they may be resumed.
+func (s *Scanner) pruneResults(ctx context.Context) error {
+	var oldest int64
+	err := s.db.QueryRowContext(ctx, s.db.Rebind(`SELECT coalesce(min(id), 0) FROM
+		(SELECT id FROM scans WHERE state = ? ORDER BY id DESC LIMIT ?) AS kept`), StateFinished, keptScans).Scan(&oldest)
+	if err != nil || oldest == 0 {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM scan_results WHERE scan_id < ?
+		AND scan_id IN (SELECT id FROM scans WHERE state = ?)`), oldest, StateFinished)
+	if err != nil {
+		return fmt.Errorf("scan: prune results: %w", err)
+	}
 	return nil
 }
 

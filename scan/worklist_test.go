@@ -174,3 +174,36 @@ func TestWorklistPagesAndFilters(t *testing.T) {
 		t.Errorf("free-text reason: %v, want ErrInvalid", err)
 	}
 }
+
+// Only the last few finished scans keep their per-customer rows; older ones keep their
+// summary, and the worklist and the customers' latest scans are untouched.
+func TestOldScansKeepTheirSummaryButNotTheirRows(t *testing.T) {
+	w := newWorld(t, 40)
+	db := mustStore(t, backends(t)[0].url)
+	s := mustScanner(t, db, w, nil)
+	var runs []Progress
+	for range keptScans + 2 {
+		runs = append(runs, scanOnce(t, s))
+	}
+	for i, p := range runs {
+		var rows int
+		if err := db.QueryRow("SELECT count(*) FROM scan_results WHERE scan_id = ?", p.ID).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		want := 40
+		if i < len(runs)-keptScans {
+			want = 0
+		}
+		if rows != want {
+			t.Errorf("scan %d (%d of %d) keeps %d rows, want %d", p.ID, i+1, len(runs), rows, want)
+		}
+		again, err := s.Progress(context.Background(), p.ID)
+		if err != nil || again.Done != 40 || again.WithRisks != p.WithRisks {
+			t.Errorf("scan %d summary after pruning: %+v, %v", p.ID, again, err)
+		}
+	}
+	st, err := s.Customer(context.Background(), issuerdb.CustomerID(0), ViewerFraud)
+	if err != nil || !st.Scanned || st.LastScanID != runs[len(runs)-1].ID {
+		t.Errorf("customer status after pruning: %+v, %v", st, err)
+	}
+}
