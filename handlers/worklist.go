@@ -91,8 +91,12 @@ func worklistQueryString(f views.WorklistFilter, after string) string {
 
 // worklistDetails says, for the trail, how the worklist was filtered and how many items it
 // held: filter names and codes, no customer data.
-func worklistDetails(q scan.WorklistQuery, f views.WorklistFilter, total int) map[string]string {
-	d := map[string]string{"viewer": string(q.Viewer), "total": strconv.Itoa(total)}
+func worklistDetails(q scan.WorklistQuery, f views.WorklistFilter, page scan.WorklistPage) map[string]string {
+	total := strconv.Itoa(page.Total)
+	if page.Capped {
+		total += "+"
+	}
+	d := map[string]string{"viewer": string(q.Viewer), "total": total}
 	var used []string
 	for _, p := range []struct{ name, value string }{{"kind", f.Kind}, {"severity", f.Severity}, {"directory", f.Directory},
 		{"state", f.State}, {"assignee", f.Assignee}} {
@@ -113,7 +117,7 @@ func worklistDetails(q scan.WorklistQuery, f views.WorklistFilter, total int) ma
 // worklistPageView builds the worklist page from one page of items.
 func worklistPageView(form views.WorklistFilter, q scan.WorklistQuery, page scan.WorklistPage, csrf string) views.WorklistPage {
 	self := "/worklist" + worklistQueryString(form, q.After)
-	v := views.WorklistPage{Filter: form, Total: page.Total, RiskView: q.Viewer == scan.ViewerFraud,
+	v := views.WorklistPage{Filter: form, Total: page.Total, Capped: page.Capped, RiskView: q.Viewer == scan.ViewerFraud,
 		ExportURL: "/worklist/export" + worklistQueryString(form, "")}
 	for _, it := range page.Items {
 		row := views.WorklistItem{
@@ -156,7 +160,7 @@ func (h *Handler) Worklist(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.record(c, audit.ActionWorklistView, audit.Success, "", worklistDetails(q, form, page.Total)); err != nil {
+	if err := h.record(c, audit.ActionWorklistView, audit.Success, "", worklistDetails(q, form, page)); err != nil {
 		return err
 	}
 	view := worklistPageView(form, q, page, auth.CSRFTokenFrom(c.Request().Context()))
@@ -182,8 +186,7 @@ func (h *Handler) WorklistExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	details := worklistDetails(q, form, first.Total)
-	details["rows"] = strconv.Itoa(min(first.Total, worklistExportMax))
+	details := worklistDetails(q, form, first)
 	if err := h.record(c, audit.ActionWorklistExport, audit.Success, "", details); err != nil {
 		return err
 	}

@@ -215,7 +215,7 @@ func TestWorklistExportIsFormulaSafe(t *testing.T) {
 	if rows[2][0] != `'=HYPERLINK("x")` || rows[2][6] != "'@Ada" {
 		t.Errorf("formula cells not defused: %q", rows[2])
 	}
-	if len(auditor.events) != 1 || auditor.events[0].Action != audit.ActionWorklistExport || auditor.events[0].Details["rows"] != "2" {
+	if len(auditor.events) != 1 || auditor.events[0].Action != audit.ActionWorklistExport || auditor.events[0].Details["total"] != "2" {
 		t.Errorf("audit events: %+v", auditor.events)
 	}
 }

@@ -130,12 +130,13 @@ func outcomeOf(c reconcile.Comparison, rec issuerdb.Customer, fp *fingerprinter)
 	}
 	region := reconcile.NormalizeCountry(rec.Country)
 	for _, r := range c.Rows {
-		o.Fingerprints[r.Field+"@issuer"] = fp.sum(r.Field, normalise(r.Kind, r.Issuer, region))
+		o.Fingerprints[r.Field+"@issuer"] = fp.sum(r.Field+"@issuer", normalise(r.Kind, r.Issuer, region))
 		for i, cell := range r.Cells {
 			if !compared[i] || cell.Verdict == reconcile.NotApplicable || cell.Verdict == reconcile.Unavailable {
 				continue
 			}
-			o.Fingerprints[r.Field+"@"+cell.Directory] = fp.sum(r.Field, normalise(r.Kind, cell.Values, region))
+			key := r.Field + "@" + cell.Directory
+			o.Fingerprints[key] = fp.sum(key, normalise(r.Kind, cell.Values, region))
 		}
 	}
 	return o

@@ -97,12 +97,18 @@ type Item struct {
 }
 
 // WorklistPage is one page of items, the count of all items the filter keeps, and the cursor
-// of the next page ("" on the last).
+// of the next page ("" on the last). The count stops at CountCap: Capped says there are more.
 type WorklistPage struct {
-	Items []Item
-	Total int
-	Next  string
+	Items  []Item
+	Total  int
+	Capped bool
+	Next   string
 }
+
+// CountCap is where the worklist stops counting: counting every item of a million-customer
+// worklist on each page view would cost more than the page, and "more than 1,000" is what a
+// person needs to know.
+const CountCap = 1000
 
 // cursor is a keyset position: the last row's severity and customer id.
 type cursor struct {
@@ -235,7 +241,8 @@ func (s *Scanner) Worklist(ctx context.Context, q WorklistQuery) (WorklistPage, 
 	}
 	where, args := q.where()
 	var total int
-	if err := s.db.QueryRowContext(ctx, s.db.Rebind("SELECT count(*) FROM worklist_items WHERE "+where), args...).Scan(&total); err != nil {
+	count := "SELECT count(*) FROM (SELECT 1 FROM worklist_items WHERE " + where + " LIMIT ?) AS counted"
+	if err := s.db.QueryRowContext(ctx, s.db.Rebind(count), append(slices.Clone(args), CountCap+1)...).Scan(&total); err != nil {
 		return WorklistPage{}, fmt.Errorf("scan: count worklist: %w", err)
 	}
 	order := "severity, customer_id"
@@ -258,7 +265,7 @@ func (s *Scanner) Worklist(ctx context.Context, q WorklistQuery) (WorklistPage, 
 		return WorklistPage{}, fmt.Errorf("scan: worklist: %w", err)
 	}
 	defer rows.Close()
-	page := WorklistPage{Total: total}
+	page := WorklistPage{Total: min(total, CountCap), Capped: total > CountCap}
 	for rows.Next() {
 		it, err := scanItem(rows, q.Viewer)
 		if err != nil {
