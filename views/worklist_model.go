@@ -6,7 +6,7 @@ type WorklistPage struct {
 	Filter WorklistFilter `json:"filter"`
 	Total  int            `json:"total"`
 	// Capped says the count stopped at Total: there are more.
-	Capped bool `json:"totalCapped,omitempty"`
+	Capped bool           `json:"totalCapped,omitempty"`
 	Items  []WorklistItem `json:"items"`
 	// NextURL is the next page ("" on the last); FirstURL the first ("" on the first).
 	NextURL   string `json:"next,omitempty"`
