@@ -292,7 +292,7 @@ func TestScansPageView(t *testing.T) {
 	want := views.ScansPage{Polling: true, Runs: []views.ScanRun{
 		{ID: 4, State: "running", StateText: "Running", Trigger: "schedule", StartedBy: "Schedule", StartedAt: "2026-11-30 02:00 UTC",
 			Meta: "started 2026-11-30 02:00 UTC by Schedule (schedule)", Done: 250, Total: 1000, Percent: 25, CallsPerSecond: "5.0",
-			EstimatedEnd: "2026-11-30 03:00 UTC", Errors: []views.Count{{Key: "timeout", Label: "timed out", N: 3}}, CanCancel: true},
+			EstimatedEnd: "2026-11-30 03:00 UTC", Errors: []views.Count{{Key: "timeout", Label: "D1 did not answer in time", N: 3}}, CanCancel: true},
 		{ID: 3, State: "cancelled", StateText: "Cancelled", Trigger: "analyst", StartedBy: "Fran", StartedAt: "2026-11-29 02:00 UTC",
 			EndedAt: "2026-11-29 03:00 UTC", Meta: "started 2026-11-29 02:00 UTC by Fran (analyst), ended 2026-11-29 03:00 UTC",
 			Done: 10, Total: 900, Percent: 1, CallsPerSecond: "0.0",

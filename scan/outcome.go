@@ -24,8 +24,10 @@ const (
 	OutcomeUnavailable = "unavailable"
 )
 
-// Directory state of every directory when D1 does not know the consumer.
-const stateNotRegistered = "not-registered"
+// KindConsumerWithoutCard is the worklist's finding for a directory that holds the consumer
+// but no card (a failed card enrolment): reconcile says so in the column's state, and a person
+// should look at it as at any data-quality difference.
+const KindConsumerWithoutCard = "consumer-without-card"
 
 // Severity ranks of a worklist item, most urgent first.
 const (
@@ -72,11 +74,11 @@ type Finding struct {
 }
 
 // dataQualityKinds are the findings agents see on the worklist: the record and a directory
-// disagree on a field, or a directory holds the consumer without a card. Everything graded a
-// risk is for fraud analysts only.
+// disagree on a field, an active card is missing from its directory, or a directory holds the
+// consumer without a card. Everything graded a risk is for fraud analysts only.
 var dataQualityKinds = []string{
 	reconcile.KindFieldDiffers, reconcile.KindFieldMissing, reconcile.KindFieldMissingAtIssuer,
-	reconcile.KindNoCard,
+	reconcile.KindCardNotEnrolled, KindConsumerWithoutCard,
 }
 
 // RiskKinds and DataQualityKinds list the finding kinds the worklist filters on.
@@ -97,8 +99,8 @@ func compare(rec issuerdb.Customer, res d1.Result, fetchErr error, opts reconcil
 		return Outcome{State: OutcomeUnavailable, ErrorClass: d1.ClassOf(res.StaleReason)}
 	case errors.Is(fetchErr, d1.ErrNotFound):
 		o := Outcome{State: OutcomeNotRegistered}
-		for _, col := range reconcile.CompareUnavailable(rec, reconcile.Failure{}, opts).Columns {
-			o.Directories = append(o.Directories, DirectoryState{Directory: col.Directory, State: stateNotRegistered})
+		for _, col := range reconcile.CompareNotRegistered(rec, "", opts.Now, opts).Columns {
+			o.Directories = append(o.Directories, DirectoryState{Directory: col.Directory, State: string(col.State)})
 		}
 		return o
 	case fetchErr != nil:
@@ -120,7 +122,7 @@ func outcomeOf(c reconcile.Comparison, rec issuerdb.Customer, fp *fingerprinter)
 	compared := make([]bool, len(c.Columns))
 	for i, col := range c.Columns {
 		o.Directories = append(o.Directories, DirectoryState{Directory: col.Directory, State: string(col.State)})
-		compared[i] = col.State == reconcile.StateProfile || col.State == reconcile.StateNoCard
+		compared[i] = col.State.HasProfile()
 	}
 	for _, f := range c.Findings {
 		risk := f.Severity == reconcile.SeverityRisk
@@ -128,11 +130,17 @@ func outcomeOf(c reconcile.Comparison, rec issuerdb.Customer, fp *fingerprinter)
 			o.Findings = append(o.Findings, Finding{Kind: f.Kind, Risk: risk, Directory: f.Directory})
 		}
 	}
+	for _, col := range c.Columns {
+		if col.State == reconcile.StateNoCard {
+			o.Findings = append(o.Findings, Finding{Kind: KindConsumerWithoutCard, Directory: col.Directory})
+		}
+	}
 	region := reconcile.NormalizeCountry(rec.Country)
 	for _, r := range c.Rows {
 		o.Fingerprints[r.Field+"@issuer"] = fp.sum(r.Field+"@issuer", normalise(r.Kind, r.Issuer, region))
 		for i, cell := range r.Cells {
-			if !compared[i] || cell.Verdict == reconcile.NotApplicable || cell.Verdict == reconcile.Unavailable {
+			// A cell with a state (not provided, not applicable) holds no comparison.
+			if !compared[i] || cell.State != "" || cell.Verdict == reconcile.Unavailable {
 				continue
 			}
 			key := r.Field + "@" + cell.Directory

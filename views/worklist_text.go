@@ -67,6 +67,8 @@ func FindingKindText(kind string) string {
 		return "A field is missing in a directory"
 	case "field-missing-at-issuer":
 		return "A field is missing at the issuer"
+	case "card-not-enrolled":
+		return "Active card missing from its directory"
 	case "consumer-without-card":
 		return "Directory holds the consumer without a card"
 	}
@@ -86,20 +88,6 @@ func ScanStateText(state string) string {
 	return state
 }
 
-// ErrorClassText is how people read a D1 error class.
-func ErrorClassText(class string) string {
-	switch class {
-	case "timeout":
-		return "timed out"
-	case "unavailable":
-		return "D1 unavailable"
-	case "bad-response":
-		return "unusable answer"
-	case "unauthorized", "forbidden":
-		return "refused our credentials"
-	}
-	return class
-}
 
 // ScanLine is the customer page's sentence about the portfolio scans.
 func ScanLine(scanned bool, lastScanned string, changed bool) string {
