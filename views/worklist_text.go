@@ -88,7 +88,6 @@ func ScanStateText(state string) string {
 	return state
 }
 
-
 // ScanLine is the customer page's sentence about the portfolio scans.
 func ScanLine(scanned bool, lastScanned string, changed bool) string {
 	switch {
