@@ -155,12 +155,15 @@ func (q WorklistQuery) Validate() error {
 	return nil
 }
 
-// where writes the query's filter. Agents' items are those with data-quality findings, and
-// they filter and see those kinds only.
+// where writes the query's filter. Agents' items are those with data-quality findings and no
+// risk, and they filter and see those kinds only.
 func (q WorklistQuery) where() (string, []any) {
 	kinds, conds := "kinds", []string{"findings > 0"}
 	if q.Viewer == ViewerAgent {
-		kinds, conds = "dq_kinds", []string{"dq_findings > 0"}
+		// Only customers without a risk: a risk, and what fraud analysts decided about it, is
+		// theirs alone, so an agent never learns of one from a row, its state or its
+		// directories.
+		kinds, conds = "dq_kinds", []string{"dq_findings > 0", "severity = 1"}
 	}
 	var args []any
 	if q.Kind != "" {
@@ -289,10 +292,14 @@ func (s *Scanner) Worklist(ctx context.Context, q WorklistQuery) (WorklistPage, 
 }
 
 // Item returns one customer's worklist item as the viewer sees it; ErrNotFound when there is
-// none (or, for an agent, when it holds no data-quality finding).
+// none (or, for an agent, when it holds no data-quality finding or holds a risk).
 func (s *Scanner) Item(ctx context.Context, customerID string, v Viewer) (Item, error) {
-	it, err := scanItem(s.db.QueryRowContext(ctx, s.db.Rebind("SELECT "+itemColumns+" FROM worklist_items WHERE customer_id = ?"), customerID), v)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && v == ViewerAgent && len(it.Kinds) == 0) {
+	full, err := scanItem(s.db.QueryRowContext(ctx, s.db.Rebind("SELECT "+itemColumns+" FROM worklist_items WHERE customer_id = ?"), customerID), ViewerFraud)
+	it := full
+	if err == nil && v == ViewerAgent {
+		it, err = scanItem(s.db.QueryRowContext(ctx, s.db.Rebind("SELECT "+itemColumns+" FROM worklist_items WHERE customer_id = ?"), customerID), v)
+	}
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && v == ViewerAgent && (len(it.Kinds) == 0 || full.Severity == SeverityRisk)) {
 		return Item{}, fmt.Errorf("%w: no worklist item", ErrNotFound)
 	}
 	if err != nil {
@@ -322,13 +329,6 @@ func (s *Scanner) Decide(ctx context.Context, d Decision) (Item, error) {
 	}
 	if _, err := s.Item(ctx, d.CustomerID, d.Viewer); err != nil {
 		return Item{}, err
-	}
-	full, err := s.Item(ctx, d.CustomerID, ViewerFraud)
-	if err != nil {
-		return Item{}, err
-	}
-	if d.Viewer == ViewerAgent && full.Severity == SeverityRisk {
-		return Item{}, fmt.Errorf("%w: no worklist item", ErrNotFound)
 	}
 	now := s.now().UnixMilli()
 	tx, err := s.db.BeginTx(ctx, nil)
