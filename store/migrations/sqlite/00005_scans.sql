@@ -94,7 +94,8 @@ CREATE TABLE worklist_items (
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX worklist_by_severity ON worklist_items (severity, customer_id) WHERE findings > 0;
-CREATE INDEX worklist_data_quality ON worklist_items (customer_id) WHERE dq_findings > 0;
+-- Agents see the items with a data-quality finding and no risk, by customer id.
+CREATE INDEX worklist_data_quality ON worklist_items (severity, customer_id) WHERE dq_findings > 0;
 
 CREATE TABLE worklist_decisions (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
