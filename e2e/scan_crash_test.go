@@ -127,20 +127,7 @@ func TestScanSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("after the kill: %+v, want a running scan part of the way", mid)
 	}
 
-	var summary string
-	finished := make(chan struct{})
-	second := scanProcess(t, dir, "--resume 1", func(l string) {
-		if strings.HasPrefix(l, "scan 1 finished:") {
-			summary = l
-			close(finished)
-		}
-	})
-	select {
-	case <-finished:
-	case <-time.After(4 * time.Minute):
-		t.Fatal("the resumed scan did not finish")
-	}
-	_ = second.Wait()
+	summary := scanToTheEnd(t, dir, "--resume 1", 1)
 	got := readScanTotals(t, db, 1)
 	if got.state != "finished" || got.stored != customers || got.rows != customers || got.distinct != customers ||
 		got.customers != customers || got.chunksNotDone != 0 {
@@ -148,20 +135,29 @@ func TestScanSurvivesSIGKILL(t *testing.T) {
 	}
 
 	// The same portfolio scanned without interruption gives the same counts.
-	clean := make(chan struct{})
-	third := scanProcess(t, dir, "", func(l string) {
-		if strings.HasPrefix(l, "scan 2 finished:") {
-			close(clean)
-		}
-	})
-	select {
-	case <-clean:
-	case <-time.After(4 * time.Minute):
-		t.Fatal("the clean scan did not finish")
-	}
-	_ = third.Wait()
+	scanToTheEnd(t, dir, "", 2)
 	want := readScanTotals(t, db, 2)
 	if got.customersRisk != want.customersRisk || want.rows != customers {
 		t.Errorf("customers with risks: %d after the crash, %d in a clean scan", got.customersRisk, want.customersRisk)
+	}
+}
+
+// scanToTheEnd runs `ctpdesk scan args` until it prints scan id's summary, and returns it.
+func scanToTheEnd(t *testing.T, dir, args string, id int) string {
+	t.Helper()
+	prefix := "scan " + strconv.Itoa(id) + " finished:"
+	lines := make(chan string, 1)
+	cmd := scanProcess(t, dir, args, func(l string) {
+		if strings.HasPrefix(l, prefix) {
+			lines <- l
+		}
+	})
+	select {
+	case l := <-lines:
+		_ = cmd.Wait()
+		return l
+	case <-time.After(4 * time.Minute):
+		t.Fatalf("ctpdesk scan %s did not finish scan %d", args, id)
+		return ""
 	}
 }
