@@ -247,7 +247,7 @@ func TestNewRefusesRevealLimitsThatCannotBeMeant(t *testing.T) {
 	u := unused{tb: t}
 	deps := func(l RevealLimits) Deps {
 		return Deps{Assets: assets, Customers: u, SignIn: u, Profiles: u, Auditor: u, AuditTrail: u, Metrics: u,
-			RecentViews: noRecentViews{}, RevealLimits: l}
+			RecentViews: noRecentViews{}, RevealLimits: l, Scans: unscanned{u}}
 	}
 	for _, l := range []RevealLimits{{}, {PerMinute: 0, PerDay: 5}, {PerMinute: -1, PerDay: 5}, {PerMinute: 5, PerDay: 4}} {
 		if _, err := New(deps(l)); err == nil || !strings.Contains(err.Error(), "reveal limits") {
