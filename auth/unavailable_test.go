@@ -30,6 +30,8 @@ func TestSessionMiddlewareAnswers503WhenTheStoreFails(t *testing.T) {
 	for name, breakDB := range faults {
 		t.Run(name, func(t *testing.T) {
 			g := newGuarded(t)
+			// The production bound is what this test is about (the harness waits longer).
+			g.h.sessions.cfg.DBTimeout = DefaultDBTimeout
 			c := g.h.mustLogin(t)
 			// The next request is due to move the session's last activity: a write.
 			g.h.clock.Advance(touchEvery + time.Second)
