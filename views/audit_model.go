@@ -78,12 +78,3 @@ type AuditRow struct {
 	// HashShort is the start of the hash, enough to compare by eye.
 	HashShort string `json:"-"`
 }
-
-// ariaInvalid is the aria-invalid value of a form field: "true" for the field a refused
-// filter is at fault in.
-func ariaInvalid(invalid bool) string {
-	if invalid {
-		return "true"
-	}
-	return "false"
-}
