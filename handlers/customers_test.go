@@ -362,17 +362,18 @@ func TestSearchViewMasksUnlessRevealed(t *testing.T) {
 func TestCountText(t *testing.T) {
 	for _, tc := range []struct {
 		from, to, total int
-		over            bool
+		over, atLeast   bool
 		want            string
 	}{
-		{1, 20, 228, false, "Showing 20 of 228"},
-		{21, 40, 228, false, "Showing 21–40 of 228"},
-		{1, 3, 3, false, "Showing 3 of 3"},
-		{1, 20, 1000, true, "Showing 20 of over 1,000"},
-		{1001, 1020, 1000, true, "Showing 1,001–1,020 of over 1,000"},
+		{1, 20, 228, false, false, "Showing 20 of 228"},
+		{21, 40, 228, false, false, "Showing 21–40 of 228"},
+		{1, 3, 3, false, false, "Showing 3 of 3"},
+		{1, 20, 1000, true, false, "Showing 20 of over 1,000"},
+		{1001, 1020, 1000, true, false, "Showing 1,001–1,020 of over 1,000"},
+		{1, 20, 509, false, true, "Showing 20 of at least 509"},
 	} {
-		if got := countText(tc.from, tc.to, tc.total, tc.over); got != tc.want {
-			t.Errorf("countText(%d, %d, %d, %v) = %q, want %q", tc.from, tc.to, tc.total, tc.over, got, tc.want)
+		if got := countText(tc.from, tc.to, tc.total, tc.over, tc.atLeast); got != tc.want {
+			t.Errorf("countText(%d, %d, %d, %v, %v) = %q, want %q", tc.from, tc.to, tc.total, tc.over, tc.atLeast, got, tc.want)
 		}
 	}
 }

@@ -62,10 +62,10 @@ func searchView(in searchInput, page issuerdb.Page, searchErr error, reveal bool
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	v.Total, v.TotalOver = page.Total, page.TotalOver
+	v.Total, v.TotalOver, v.TotalAtLeast = page.Total, page.TotalOver, page.TotalAtLeast
 	if len(v.Rows) > 0 {
 		v.From, v.To = page.Offset+1, page.Offset+len(v.Rows)
-		v.CountText = countText(v.From, v.To, v.Total, v.TotalOver)
+		v.CountText = countText(v.From, v.To, v.Total, v.TotalOver, v.TotalAtLeast)
 	}
 	if page.Next != "" {
 		q := url.Values{"q": {in.Query}, "after": {page.Next}}
@@ -78,15 +78,19 @@ func searchView(in searchInput, page issuerdb.Page, searchErr error, reveal bool
 }
 
 // countText says which rows a page shows out of how many: "Showing 20 of 228" on the first
-// page, "Showing 21–40 of 228" after it, "… of over 1,000" past the count's cap.
-func countText(from, to, total int, over bool) string {
+// page, "Showing 21–40 of 228" after it, "… of over 1,000" past the count's cap, "… of at
+// least 509" when the count is a lower bound.
+func countText(from, to, total int, over, atLeast bool) string {
 	shown := groupThousands(to)
 	if from > 1 {
 		shown = groupThousands(from) + "–" + groupThousands(to)
 	}
 	of := groupThousands(total)
-	if over {
+	switch {
+	case over:
 		of = "over " + of
+	case atLeast:
+		of = "at least " + of
 	}
 	return "Showing " + shown + " of " + of
 }

@@ -14,8 +14,11 @@ type Page struct {
 	Next      string
 	// Total is how many customers match the query, counted up to CountCap; TotalOver says that
 	// more than CountCap match (Total is then CountCap), so a broad query never counts a table.
-	Total     int
-	TotalOver bool
+	// TotalAtLeast says Total is a lower bound: on PostgreSQL, counting sparse name matches
+	// stops after a bounded read (see countNamesPostgres).
+	Total        int
+	TotalOver    bool
+	TotalAtLeast bool
 	// Offset is how many rows the pages before this one showed.
 	Offset int
 	// Tokens are the folded name words of the query (name and card-last-4-and-name searches)
@@ -75,7 +78,7 @@ func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 		page.Next = cursor{Kind: p.Kind, Phase: last.phase, Len: last.keyLen, Sort: last.sort, ID: last.ID,
 			Ord: last.ord, Shown: cur.Shown + limit}.encode()
 	}
-	if page.Total, page.TotalOver, err = db.total(ctx, ns, page, len(hits)); err != nil {
+	if err := db.count(ctx, ns, &page, len(hits)); err != nil {
 		return Page{Kind: p.Kind}, fmt.Errorf("issuerdb: count by %s: %w", p.Kind, err)
 	}
 	ids := make([]string, len(hits))
@@ -155,13 +158,6 @@ type extraColumns struct {
 	exprs []string
 	from  string
 	fill  func(h *hit, v []any)
-}
-
-// sortFrom selects the sort name as the position of hits of the given rank.
-func sortFrom(phase int) *extraColumns {
-	return &extraColumns{exprs: []string{"c.sort_name"}, from: "FROM customers c", fill: func(h *hit, v []any) {
-		h.phase, h.sort = phase, asString(v[0])
-	}}
 }
 
 func asString(v any) string {

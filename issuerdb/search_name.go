@@ -3,7 +3,9 @@ package issuerdb
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Ranks of name results, best first. A name search lists its matches rank by rank, each rank
@@ -62,10 +64,8 @@ func (db *DB) searchName(ctx context.Context, ns *nameSearch, cur cursor, limit 
 		var more []hit
 		switch rank {
 		case rankFullName:
-			more, err = db.query(ctx, `WHERE (c.name_key = ? OR c.short_key = ?)
-				AND (c.sort_name, c.id) > (?, ?)
-				ORDER BY c.sort_name, c.id LIMIT ?`,
-				[]any{p.Key, p.Key, cur.Sort, cur.ID, want - len(hits)}, sortFrom(rankFullName))
+			more, err = db.keyRuns(ctx, []keyRun{{"name_key", p.Key}, {"short_key", p.Key}}, cur, want-len(hits),
+				func(h *hit) { h.phase = rankFullName })
 		case rankCompletion:
 			more, err = db.completions(ctx, keys, cur, want-len(hits))
 		default:
@@ -160,17 +160,69 @@ func completionKeysOf(options [][]string, exclude string) []string {
 }
 
 // completions returns the customers of the completion rank after cur: whose first and last
-// name key is one of keys, shortest name first, then by name.
+// name key is one of keys, shortest name first, then by name. The keys are taken a length at
+// a time, from the cursor's length on.
 func (db *DB) completions(ctx context.Context, keys []string, cur cursor, n int) ([]hit, error) {
-	if len(keys) == 0 {
+	byLen := map[int][]keyRun{}
+	var lengths []int
+	for _, k := range keys {
+		l := utf8.RuneCountInString(k)
+		if l < cur.Len {
+			continue
+		}
+		if byLen[l] == nil {
+			lengths = append(lengths, l)
+		}
+		byLen[l] = append(byLen[l], keyRun{"short_key", k})
+	}
+	slices.Sort(lengths)
+	var out []hit
+	for _, l := range lengths {
+		from := cur
+		if l != cur.Len {
+			from = cursor{}
+		}
+		more, err := db.keyRuns(ctx, byLen[l], from, n-len(out), func(h *hit) { h.phase, h.keyLen = rankCompletion, l })
+		if err != nil {
+			return nil, err
+		}
+		if out = append(out, more...); len(out) >= n {
+			break
+		}
+	}
+	return out, nil
+}
+
+// keyRun is one value of an indexed name key column (name_key or short_key): the customers
+// holding it, in display order, are one run of that column's index.
+type keyRun struct {
+	column, value string
+}
+
+// keyRuns returns up to n customers after cur from the union of runs, in display order, set
+// by fill. Each run is read from its index alone, a page at most, and only the page's rows are
+// then fetched: a common name costs a page, not every namesake.
+func (db *DB) keyRuns(ctx context.Context, runs []keyRun, cur cursor, n int, fill func(*hit)) ([]hit, error) {
+	if len(runs) == 0 || n <= 0 {
 		return nil, nil
 	}
-	extra := &extraColumns{exprs: []string{"length(c.short_key)", "c.sort_name"}, from: "FROM customers c",
-		fill: func(h *hit, v []any) { h.phase, h.keyLen, h.sort = rankCompletion, int(asInt(v[0])), asString(v[1]) }}
-	args := append(anys(keys), cur.Len, cur.Sort, cur.ID, n)
-	return db.query(ctx, `WHERE c.short_key IN (`+placeholders(len(keys))+`)
-		AND (length(c.short_key), c.sort_name, c.id) > (?, ?, ?)
-		ORDER BY length(c.short_key), c.sort_name, c.id LIMIT ?`, args, extra)
+	var q strings.Builder
+	var args []any
+	for i, r := range runs {
+		if i > 0 {
+			// UNION, not UNION ALL: a customer without a middle name is in both full-name runs.
+			q.WriteString(" UNION ")
+		}
+		q.WriteString(`SELECT sort_name, id FROM (SELECT sort_name, id FROM customers WHERE ` + r.column + ` = ?
+			AND (sort_name, id) > (?, ?) ORDER BY sort_name, id LIMIT ?) AS k` + strconv.Itoa(i))
+		args = append(args, r.value, cur.Sort, cur.ID, n)
+	}
+	sql := "SELECT " + db.customerColumns("c.") + ", r.sort_name FROM (SELECT sort_name, id FROM (" + q.String() +
+		") AS runs ORDER BY sort_name, id LIMIT ?) AS r JOIN customers c ON c.id = r.id ORDER BY r.sort_name, r.id"
+	return db.scan(ctx, sql, append(args, n), func(h *hit, v []any) {
+		h.sort = asString(v[0])
+		fill(h)
+	})
 }
 
 // wholeWordsLike are LIKE patterns on " " || short_key || " " that hold when every token
@@ -183,12 +235,13 @@ func wholeWordsLike(tokens []string) []string {
 	return out
 }
 
-// total counts the matches of a page's query up to DB.countCap (CountCap). A first page that is also the
-// last needs no count: its rows are all the matches.
-func (db *DB) total(ctx context.Context, ns *nameSearch, page Page, rows int) (int, bool, error) {
+// count fills in how many customers match a page's query, up to DB.countCap (CountCap). A
+// first page that is also the last needs no count: its rows are all the matches.
+func (db *DB) count(ctx context.Context, ns *nameSearch, page *Page, rows int) error {
 	p := ns.plan
 	if page.Next == "" && page.Offset == 0 {
-		return rows, false, nil
+		page.Total = rows
+		return nil
 	}
 	var n int
 	var err error
@@ -207,16 +260,18 @@ func (db *DB) total(ctx context.Context, ns *nameSearch, page Page, rows int) (i
 		if db.dialect == sqliteDialect {
 			n, err = db.countRows(ctx, "SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?", ftsPrefixQuery(p.Tokens))
 		} else {
-			n, err = db.countNamesPostgres(ctx, ns)
+			n, page.TotalAtLeast, err = db.countNamesPostgres(ctx, ns)
 		}
 	default:
 		// Ids match one customer at most: its page is its count.
-		return rows, false, nil
+		page.Total = rows
+		return nil
 	}
 	if err != nil {
-		return 0, false, err
+		return err
 	}
-	return min(n, db.countCap), n > db.countCap, nil
+	page.Total, page.TotalOver = min(n, db.countCap), n > db.countCap
+	return nil
 }
 
 // countRows counts the rows of a query, stopping after DB.countCap+1.

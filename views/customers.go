@@ -13,13 +13,14 @@ type SearchResults struct {
 	Message string      `json:"message,omitempty"`
 	Rows    []SearchRow `json:"results"`
 	// From and To number the rows of this page (1-based), Total counts every match up to a
-	// cap and TotalOver says more match than that; CountText says it in words ("Showing 20
-	// of 228", "Showing 21–40 of over 1,000").
-	From      int    `json:"from,omitempty"`
-	To        int    `json:"to,omitempty"`
-	Total     int    `json:"total"`
-	TotalOver bool   `json:"totalOver,omitempty"`
-	CountText string `json:"-"`
+	// cap, TotalOver says more match than that and TotalAtLeast that Total is a lower bound;
+	// CountText says it in words ("Showing 20 of 228", "Showing 21–40 of over 1,000").
+	From         int    `json:"from,omitempty"`
+	To           int    `json:"to,omitempty"`
+	Total        int    `json:"total"`
+	TotalOver    bool   `json:"totalOver,omitempty"`
+	TotalAtLeast bool   `json:"totalAtLeast,omitempty"`
+	CountText    string `json:"-"`
 	// NextURL is the link to the next page, "" on the last one.
 	NextURL string `json:"next,omitempty"`
 	// Recent is the signed-in user's recently viewed customers, shown while the box is empty;
