@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrBadFilter is returned for a query filter the trail cannot run.
@@ -35,17 +37,37 @@ const TruncatedMarker = "# export truncated: more than 100000 events match; narr
 // newest first; Before is the keyset cursor (only events with seq < Before), 0 for the first
 // page.
 type Filter struct {
-	// Actor matches the actor's subject or display name exactly.
+	// Actor matches, ignoring case, the start of the actor's subject, of their display name or
+	// of any word of it: "agent" and "alex" both find Alex Agent (devidp-agent).
 	Actor      string
 	CustomerID string
 	Action     Action
 	Outcome    Outcome
+	// SkipTrailReads leaves out the auditors' own reads and exports of the trail, so a
+	// customer's history lists the accesses to the customer's data.
+	SkipTrailReads bool
 	// From and To bound the event time: From <= time < To.
 	From   time.Time
 	To     time.Time
 	Before int64
 	Limit  int
+
+	// actors is what Actor stands for, once looked up (see resolveActor).
+	actors *actorMatch
 }
+
+// actorMatch is the distinct subjects and display names an actor filter matched.
+type actorMatch struct {
+	subjects, names []string
+}
+
+// Limits of the actor filter: a filter standing for more actors than maxActorMatches is
+// refused as too vague, and past maxDistinctActors distinct subjects or names in the trail it
+// matches them exactly instead of by prefix. Tests lower them.
+var (
+	maxActorMatches   = 500
+	maxDistinctActors = 20_000
+)
 
 // ResultPage is one page of events, newest first. NextBefore is the cursor of the following
 // page, 0 when there is none.
@@ -62,6 +84,8 @@ func (f Filter) validate() (Filter, error) {
 		return f, fmt.Errorf("%w: unknown outcome", ErrBadFilter)
 	case len(f.Actor) > maxSubject || len(f.CustomerID) > maxCustomerID:
 		return f, fmt.Errorf("%w: value too long", ErrBadFilter)
+	case !utf8.ValidString(f.Actor) || !utf8.ValidString(f.CustomerID):
+		return f, fmt.Errorf("%w: not valid UTF-8", ErrBadFilter)
 	case !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To):
 		return f, fmt.Errorf("%w: the time range ends before it starts", ErrBadFilter)
 	case f.Before < 0 || f.Limit < 0:
@@ -74,7 +98,94 @@ func (f Filter) validate() (Filter, error) {
 	return f, nil
 }
 
-// where renders the filter as a parameterised WHERE clause.
+// ErrVagueActor is returned (wrapping ErrBadFilter) for an actor filter that matches more
+// than maxActorMatches people.
+var ErrVagueActor = fmt.Errorf("%w: the actor filter matches too many people", ErrBadFilter)
+
+// resolveActor looks up which subjects and display names f.Actor stands for. The trail's
+// distinct subjects and names are listed by a skip scan over their indexes (one probe per
+// distinct value, however many events each has), then matched here, so the query that
+// follows uses those indexes with plain equality.
+func (t *Trail) resolveActor(ctx context.Context, f Filter) (Filter, error) {
+	if f.Actor == "" || f.actors != nil {
+		return f, nil
+	}
+	m := &actorMatch{}
+	for _, col := range []struct {
+		name  string
+		dst   *[]string
+		words bool
+	}{{"actor_sub", &m.subjects, false}, {"actor_name", &m.names, true}} {
+		values, err := t.distinctValues(ctx, col.name, maxDistinctActors+1)
+		if err != nil {
+			return f, err
+		}
+		if len(values) > maxDistinctActors {
+			// Too many to match by prefix here: the exact value still finds its events.
+			*col.dst = []string{f.Actor}
+			continue
+		}
+		for _, v := range values {
+			if ActorMatches(f.Actor, v, col.words) {
+				*col.dst = append(*col.dst, v)
+			}
+		}
+	}
+	if len(m.subjects)+len(m.names) > maxActorMatches {
+		return f, ErrVagueActor
+	}
+	f.actors = m
+	return f, nil
+}
+
+// ActorMatches says whether an actor filter matches value (a subject, or with words set a
+// display name): ignoring case, value starts with the filter, or one of its words does.
+func ActorMatches(filter, value string, words bool) bool {
+	q := strings.ToLower(strings.TrimSpace(filter))
+	v := strings.ToLower(value)
+	if q == "" || strings.HasPrefix(v, q) {
+		return q != ""
+	}
+	if !words {
+		return false
+	}
+	for _, w := range strings.FieldsFunc(v, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if strings.HasPrefix(w, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// distinctValues lists up to limit distinct non-empty values of an indexed column of
+// audit_events in order, one index probe per value.
+func (t *Trail) distinctValues(ctx context.Context, col string, limit int) ([]string, error) {
+	q := `WITH RECURSIVE v (x) AS (
+			SELECT (SELECT ` + col + ` FROM audit_events WHERE ` + col + ` > '' ORDER BY ` + col + ` LIMIT 1)
+			UNION ALL
+			SELECT (SELECT ` + col + ` FROM audit_events WHERE ` + col + ` > v.x ORDER BY ` + col + ` LIMIT 1)
+			FROM v WHERE v.x IS NOT NULL)
+		SELECT x FROM v WHERE x IS NOT NULL LIMIT ?`
+	rows, err := t.db.QueryContext(ctx, t.db.Rebind(q), limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit: actors: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("audit: actors: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit: actors: %w", err)
+	}
+	return out, nil
+}
+
+// where renders the filter as a parameterised WHERE clause; an actor filter must be resolved.
 func (f Filter) where() (string, []any) {
 	var conds []string
 	var args []any
@@ -82,14 +193,29 @@ func (f Filter) where() (string, []any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
-	if f.Actor != "" {
-		add("(actor_sub = ? OR actor_name = ?)", f.Actor, f.Actor)
+	if f.actors != nil {
+		var or []string
+		if n := len(f.actors.subjects); n > 0 {
+			or = append(or, "actor_sub IN ("+marks(n)+")")
+			args = append(args, anys(f.actors.subjects)...)
+		}
+		if n := len(f.actors.names); n > 0 {
+			or = append(or, "actor_name IN ("+marks(n)+")")
+			args = append(args, anys(f.actors.names)...)
+		}
+		if len(or) == 0 {
+			or = []string{"1 = 0"} // nobody matches
+		}
+		conds = append(conds, "("+strings.Join(or, " OR ")+")")
 	}
 	if f.CustomerID != "" {
 		add("customer_id = ?", f.CustomerID)
 	}
 	if f.Action != "" {
 		add("action = ?", string(f.Action))
+	}
+	if f.SkipTrailReads {
+		add("action NOT IN (?, ?)", string(ActionAuditRead), string(ActionAuditExport))
 	}
 	if f.Outcome != "" {
 		add("outcome = ?", string(f.Outcome))
@@ -109,10 +235,23 @@ func (f Filter) where() (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
 // Query returns one page of events matching f, newest first.
 func (t *Trail) Query(ctx context.Context, f Filter) (ResultPage, error) {
 	f, err := f.validate()
 	if err != nil {
+		return ResultPage{}, err
+	}
+	if f, err = t.resolveActor(ctx, f); err != nil {
 		return ResultPage{}, err
 	}
 	where, args := f.where()
@@ -141,6 +280,37 @@ func (t *Trail) Query(ctx context.Context, f Filter) (ResultPage, error) {
 	return page, nil
 }
 
+// RecentActors returns up to limit distinct actors of the latest events, most recent first:
+// the suggestions of the actor filter.
+func (t *Trail) RecentActors(ctx context.Context, limit int) ([]Actor, error) {
+	rows, err := t.db.QueryContext(ctx, t.db.Rebind(
+		"SELECT actor_iss, actor_sub, actor_name FROM audit_events WHERE actor_sub <> '' ORDER BY seq DESC LIMIT ?"),
+		recentActorEvents)
+	if err != nil {
+		return nil, fmt.Errorf("audit: recent actors: %w", err)
+	}
+	defer rows.Close()
+	seen := map[[2]string]bool{}
+	var out []Actor
+	for rows.Next() && len(out) < limit {
+		var a Actor
+		if err := rows.Scan(&a.Issuer, &a.Subject, &a.Name); err != nil {
+			return nil, fmt.Errorf("audit: recent actors: %w", err)
+		}
+		if k := [2]string{a.Issuer, a.Subject}; !seen[k] {
+			seen[k] = true
+			out = append(out, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit: recent actors: %w", err)
+	}
+	return out, nil
+}
+
+// recentActorEvents is how many of the latest events RecentActors looks through.
+const recentActorEvents = 2000
+
 // CSVHeader is the first row of an export.
 var CSVHeader = []string{"seq", "time", "actor_issuer", "actor_subject", "actor_name", "roles", "action",
 	"outcome", "customer_id", "details", "client_ip", "user_agent", "request_id", "prev_hash", "hash"}
@@ -151,6 +321,11 @@ var CSVHeader = []string{"seq", "time", "actor_issuer", "actor_subject", "actor_
 // would run as a formula are prefixed with an apostrophe.
 func (t *Trail) ExportCSV(ctx context.Context, w io.Writer, f Filter) (int, error) {
 	f.Before, f.Limit = 0, MaxPageSize
+	// The actor is looked up once for every page of the export.
+	f, err := t.resolveActor(ctx, f)
+	if err != nil {
+		return 0, err
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return 0, fmt.Errorf("audit: export: %w", err)

@@ -90,8 +90,16 @@ var knownDirectories = []string{d1.DirectoryVisa, d1.DirectoryMastercard}
 //     first lost/stolen/closed card is added ACTIVE to its directory), unknown-card (an ACTIVE
 //     card with id "crd_unk_…" is added to the first directory), contact-takeover (email and
 //     phone replaced in the first directory).
+//
+// The portfolio's showcases (issuerdb.Showcases) take the scenario they are planted for
+// instead of the one their consumer id draws; the draws that pick the details stay.
 func Derive(seed int64, c issuerdb.Customer) ([]d1.Profile, Derivation) {
 	s := ScenarioFor(seed, c.ConsumerID)
+	if planted, ok := issuerdb.ShowcaseScenario(seed, c); ok {
+		// The portfolio's showcases hold what the README says opening them shows.
+		kind, risk, _ := strings.Cut(planted, ":")
+		s.Kind, s.Risk = Kind(kind), Risk(risk)
+	}
 	dv := Derivation{Scenario: s, Kind: s.Kind}
 	dirs := directoriesOf(c)
 	if len(dirs) == 0 || s.Kind == KindNotEnrolled {

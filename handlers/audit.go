@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,133 +20,16 @@ type AuditTrail interface {
 	Query(ctx context.Context, f audit.Filter) (audit.ResultPage, error)
 	ExportCSV(ctx context.Context, w io.Writer, f audit.Filter) (int, error)
 	Status(ctx context.Context) (audit.VerifyReport, error)
+	RecentActors(ctx context.Context, limit int) ([]audit.Actor, error)
 }
 
-// auditTimeLayouts are the forms a time filter may take: what <input type=datetime-local>
-// sends, a plain date, or RFC 3339 from a script. Times without a zone are UTC.
-var auditTimeLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02", time.RFC3339}
-
-// parseAuditFilter reads the filter of /audit and /audit/export from the query string. The
-// form echoes what was typed, so a refused value can be corrected in place.
-func parseAuditFilter(q url.Values) (audit.Filter, views.AuditFilterForm, error) {
-	form := views.AuditFilterForm{
-		Actor:      strings.TrimSpace(q.Get("actor")),
-		CustomerID: strings.TrimSpace(q.Get("customer")),
-		Action:     q.Get("action"),
-		Outcome:    q.Get("outcome"),
-		From:       strings.TrimSpace(q.Get("from")),
-		To:         strings.TrimSpace(q.Get("to")),
-	}
-	form.Actions, form.Outcomes = auditOptions(form.Action, form.Outcome)
-	f := audit.Filter{Actor: form.Actor, CustomerID: form.CustomerID, Action: audit.Action(form.Action), Outcome: audit.Outcome(form.Outcome)}
-	bad := func(msg string) (audit.Filter, views.AuditFilterForm, error) {
-		return audit.Filter{}, form, userError(http.StatusBadRequest, "Bad filter", msg)
-	}
-	switch {
-	case len(form.Actor) > 255 || strings.ContainsFunc(form.Actor, isControl):
-		return bad("The actor must be a subject or name of at most 255 characters.")
-	case len(form.CustomerID) > 128 || strings.ContainsFunc(form.CustomerID, isControl):
-		return bad("The customer id must be at most 128 characters.")
-	case form.Action != "" && !audit.ValidAction(f.Action):
-		return bad("Choose an action from the list.")
-	case form.Outcome != "" && f.Outcome != audit.Success && f.Outcome != audit.Failure:
-		return bad("The outcome must be success or failure.")
-	}
-	var err error
-	if f.From, err = parseAuditTime(form.From); err != nil {
-		return bad("The start time must look like 2026-01-31T09:00 (UTC).")
-	}
-	if f.To, err = parseAuditTime(form.To); err != nil {
-		return bad("The end time must look like 2026-01-31T17:00 (UTC).")
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return bad("The time range ends before it starts.")
-	}
-	if raw := q.Get("before"); raw != "" {
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n < 1 {
-			return bad("The page cursor is not valid; start again from the newest events.")
-		}
-		f.Before = n
-	}
-	return f, form, nil
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
-func parseAuditTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range auditTimeLayouts {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			if t.Year() < 2000 || t.Year() > 9999 {
-				break
-			}
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, errors.New("handlers: bad time")
-}
-
-func auditOptions(action, outcome string) (actions, outcomes []views.Option) {
-	for _, a := range audit.Actions() {
-		actions = append(actions, views.Option{Value: string(a), Label: string(a), Selected: string(a) == action})
-	}
-	for _, o := range []audit.Outcome{audit.Success, audit.Failure} {
-		outcomes = append(outcomes, views.Option{Value: string(o), Label: string(o), Selected: string(o) == outcome})
-	}
-	return actions, outcomes
-}
-
-// auditQuery is the query string of a filtered view, with a page cursor when before > 0.
-func auditQuery(form views.AuditFilterForm, before int64) string {
-	q := url.Values{}
-	for k, v := range map[string]string{"actor": form.Actor, "customer": form.CustomerID, "action": form.Action,
-		"outcome": form.Outcome, "from": form.From, "to": form.To} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	if before > 0 {
-		q.Set("before", strconv.FormatInt(before, 10))
-	}
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
-}
-
-// auditFilterDetails says, for the trail, how the auditor filtered: the filter names used and
-// the action and outcome chosen. The actor and time values are left out; the customer id goes
-// into the event's customer field.
-func auditFilterDetails(f audit.Filter, form views.AuditFilterForm) map[string]string {
-	var used []string
-	for _, p := range []struct{ name, value string }{{"actor", form.Actor}, {"customer", form.CustomerID},
-		{"action", form.Action}, {"outcome", form.Outcome}, {"from", form.From}, {"to", form.To}} {
-		if p.value != "" {
-			used = append(used, p.name)
-		}
-	}
-	d := map[string]string{}
-	if len(used) > 0 {
-		d["filters"] = strings.Join(used, ",")
-	}
-	if f.Action != "" {
-		d["action"] = string(f.Action)
-	}
-	if f.Outcome != "" {
-		d["outcome"] = string(f.Outcome)
-	}
-	if f.Before > 0 {
-		d["before"] = strconv.FormatInt(f.Before, 10)
-	}
-	return d
-}
+// actorSuggestions is how many recent actors the actor filter suggests.
+const actorSuggestions = 30
 
 // auditPageView builds the page's view model from one page of events and the chain status.
 func auditPageView(form views.AuditFilterForm, f audit.Filter, page audit.ResultPage, rep audit.VerifyReport, statusErr error) views.AuditPage {
-	v := views.AuditPage{Filter: form, ExportURL: "/audit/export" + auditQuery(form, 0)}
+	v := views.AuditPage{Filter: form, ExportURL: "/audit/export" + auditQuery(form, 0), History: f.CustomerID}
+	v.Range = timeRange(f.From, f.To)
 	switch {
 	case errors.Is(statusErr, audit.ErrStatusPending):
 		v.Chain = views.ChainStatus{State: "unknown", Text: "the chain is being verified; reload in a moment."}
@@ -160,19 +41,19 @@ func auditPageView(form views.AuditFilterForm, f audit.Filter, page audit.Result
 		v.Chain = views.ChainStatus{State: "broken", Text: rep.String()}
 	}
 	if statusErr == nil && !rep.CheckedAt.IsZero() {
-		v.Chain.CheckedAt = rep.CheckedAt.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		v.Chain.CheckedAt = formatAuditTime(rep.CheckedAt, false)
 	}
 	for _, e := range page.Events {
 		// What the trail recorded came from identity providers, browsers and forms: control
 		// and direction characters are shown as code points, so an auditor reads it as stored.
 		row := views.AuditRow{
-			Seq: e.Seq, Time: e.Time.UTC().Format("2006-01-02 15:04:05.000"),
+			Seq: e.Seq, Time: formatAuditTime(e.Time, true),
 			ActorName: cleanText(e.Actor.Name), ActorSubject: cleanText(e.Actor.Subject), ActorIssuer: cleanText(e.Actor.Issuer),
 			Roles: cleanText(strings.Join(e.Actor.Roles, ", ")), Action: string(e.Action), Outcome: string(e.Outcome),
 			CustomerID: cleanText(e.CustomerID), Details: cleanText(audit.FormatDetails(e.Details)), ClientIP: e.ClientIP,
 			UserAgent: cleanText(e.UserAgent), RequestID: cleanText(e.RequestID), Hash: e.Hash, HashShort: e.Hash[:min(12, len(e.Hash))],
 		}
-		if e.CustomerID != "" {
+		if e.CustomerID != "" && e.CustomerID != f.CustomerID {
 			row.CustomerURL = "/audit" + auditQuery(views.AuditFilterForm{CustomerID: e.CustomerID}, 0)
 		}
 		v.Rows = append(v.Rows, row)
@@ -186,20 +67,72 @@ func auditPageView(form views.AuditFilterForm, f audit.Filter, page audit.Result
 	return v
 }
 
+// timeRange says which times a filter covers, in the page's ISO 8601 UTC form; "" for all.
+func timeRange(from, to time.Time) string {
+	switch {
+	case from.IsZero() && to.IsZero():
+		return ""
+	case to.IsZero():
+		return "from " + formatAuditTime(from, false)
+	case from.IsZero():
+		return "before " + formatAuditTime(to, false)
+	}
+	return "from " + formatAuditTime(from, false) + " to before " + formatAuditTime(to, false)
+}
+
+// actorOptions are the actor filter's suggestions: each recent actor's subject, labelled with
+// their name. A trail that cannot list them only leaves the suggestions out.
+func (h *Handler) actorOptions(c echo.Context) []views.Option {
+	ctx := c.Request().Context()
+	actors, err := h.auditTrail.RecentActors(ctx, actorSuggestions)
+	if err != nil {
+		Logger(ctx, h.log).Warn("audit actor suggestions", slog.String("error", err.Error()))
+		return nil
+	}
+	opts := make([]views.Option, 0, len(actors))
+	for _, a := range actors {
+		opts = append(opts, views.Option{Value: a.Subject, Label: cleanText(a.Name)})
+	}
+	return opts
+}
+
+// refusedFilter answers a filter that cannot run: 400 with the reason, and on the page the
+// form again with what was typed, the field at fault marked.
+func (h *Handler) refusedFilter(c echo.Context, form views.AuditFilterForm, p *filterProblem) error {
+	form.Invalid = p.Field
+	v := views.AuditPage{Filter: form, Problem: p.Message, ExportURL: "/audit/export" + auditQuery(form, 0)}
+	return h.renderAudit(c, http.StatusBadRequest, v)
+}
+
+// renderAudit sends the auditors' page, or its JSON twin; the page suggests actors.
+func (h *Handler) renderAudit(c echo.Context, status int, v views.AuditPage) error {
+	if wantsJSON(c) {
+		return c.JSON(status, v)
+	}
+	v.Filter.ActorOptions = h.actorOptions(c)
+	b := h.base(c, "Audit trail")
+	b.Nav = "audit"
+	return render(c, status, views.Audit(b, v))
+}
+
 // Audit is the auditors' page (GET /audit): filters, one page of events and the chain
-// status. Reading the trail is itself recorded, before anything is shown.
+// status; with a customer id, that customer's access history. Reading the trail is itself
+// recorded, before anything is shown.
 func (h *Handler) Audit(c echo.Context) error {
 	varyOnFragment(c)
 	noStore(c)
 	f, form, err := parseAuditFilter(c.QueryParams())
-	if err != nil {
-		return err
+	if p, ok := problemStatus(err); ok {
+		return h.refusedFilter(c, form, p)
 	}
 	if err := h.record(c, audit.ActionAuditRead, audit.Success, f.CustomerID, auditFilterDetails(f, form)); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	page, err := h.auditTrail.Query(ctx, f)
+	if p, ok := problemStatus(err); ok {
+		return h.refusedFilter(c, form, p)
+	}
 	if err != nil {
 		return err
 	}
@@ -207,23 +140,18 @@ func (h *Handler) Audit(c echo.Context) error {
 	if statusErr != nil && !errors.Is(statusErr, audit.ErrStatusPending) {
 		Logger(ctx, h.log).Error("audit chain status", slog.String("error", statusErr.Error()))
 	}
-	view := auditPageView(form, f, page, rep, statusErr)
-	if wantsJSON(c) {
-		return c.JSON(http.StatusOK, view)
-	}
-	b := h.base(c, "Audit trail")
-	b.Nav = "audit"
-	return render(c, http.StatusOK, views.Audit(b, view))
+	return h.renderAudit(c, http.StatusOK, auditPageView(form, f, page, rep, statusErr))
 }
 
 // AuditExport downloads the filtered events as CSV (GET /audit/export). The export is
-// recorded before the first byte is sent. A failure halfway aborts the connection, so the
-// auditor gets a failed download rather than a file that silently stops short.
+// recorded before the first byte is sent. A filter the trail refuses before writing anything
+// is a 400; a failure halfway aborts the connection, so the auditor gets a failed download
+// rather than a file that silently stops short.
 func (h *Handler) AuditExport(c echo.Context) error {
 	noStore(c)
 	f, form, err := parseAuditFilter(c.QueryParams())
-	if err != nil {
-		return err
+	if p, ok := problemStatus(err); ok {
+		return h.refusedFilter(c, form, p)
 	}
 	f.Before = 0
 	if err := h.record(c, audit.ActionAuditExport, audit.Success, f.CustomerID, auditFilterDetails(f, form)); err != nil {
@@ -233,8 +161,16 @@ func (h *Handler) AuditExport(c echo.Context) error {
 	hd := c.Response().Header()
 	hd.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Response().WriteHeader(http.StatusOK)
+	// The status goes out with the first bytes the export writes, so a filter refused before
+	// that still gets its 400.
 	n, err := h.auditTrail.ExportCSV(c.Request().Context(), c.Response(), f)
+	if err != nil && !c.Response().Committed {
+		hd.Del(echo.HeaderContentDisposition)
+		if p, ok := problemStatus(err); ok {
+			return h.refusedFilter(c, form, p)
+		}
+		return err
+	}
 	if err != nil {
 		Logger(c.Request().Context(), h.log).Error("audit export failed", slog.Int("rows", n), slog.String("error", err.Error()))
 		panic(http.ErrAbortHandler)

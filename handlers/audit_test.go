@@ -1,10 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +19,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// TestAuditPageFiltersAndRecordsTheRead: a customer's access history lists the accesses to
+// the customer (not the auditors' reads of the trail), links nowhere but to itself, and the
+// read of it is recorded with the customer's id.
 func TestAuditPageFiltersAndRecordsTheRead(t *testing.T) {
 	f := newTrailFixture(t, nil)
 	f.seed(t, 30)
+	// An earlier read of this customer's history, which the history leaves out.
+	f.get(RoleAuditor, "/audit?customer=CU00000003")
 	w := f.get(RoleAuditor, "/audit?customer=CU00000003&outcome=success")
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
@@ -27,14 +35,13 @@ func TestAuditPageFiltersAndRecordsTheRead(t *testing.T) {
 		t.Error("the audit page may be cached")
 	}
 	doc := mustDoc(t, w)
+	if got := doc.Find(`[data-testid="audit-history"]`).AttrOr("data-customer-id", ""); got != "CU00000003" {
+		t.Errorf("the page is not titled as the history of CU00000003 (%q)", got)
+	}
 	rows := doc.Find(`[data-testid="audit-row"]`)
-	// The read is committed before the query runs, so the page lists its own event first.
-	want := f.events(t, audit.Filter{CustomerID: "CU00000003", Outcome: audit.Success})
+	want := f.events(t, audit.Filter{CustomerID: "CU00000003", Outcome: audit.Success, SkipTrailReads: true})
 	if rows.Length() != len(want) || len(want) < 2 {
 		t.Fatalf("%d rows, want %d", rows.Length(), len(want))
-	}
-	if a, _ := rows.First().Attr("data-action"); a != string(audit.ActionAuditRead) {
-		t.Errorf("first row is %q, want this page's own audit.read", a)
 	}
 	rows.Each(func(_ int, s *goquery.Selection) {
 		if id, _ := s.Attr("data-customer-id"); id != "CU00000003" {
@@ -43,7 +50,13 @@ func TestAuditPageFiltersAndRecordsTheRead(t *testing.T) {
 		if o, _ := s.Attr("data-outcome"); o != "success" {
 			t.Errorf("row with outcome %q", o)
 		}
+		if a, _ := s.Attr("data-action"); a == string(audit.ActionAuditRead) {
+			t.Error("the customer's history lists a read of the trail")
+		}
 	})
+	if doc.Find(`[data-testid="customer-history-link"]`).Length() != 0 {
+		t.Error("the history links to itself from every row")
+	}
 	if st, _ := doc.Find(`[data-testid="chain-status"]`).Attr("data-state"); st != "verified" {
 		t.Errorf("chain status %q, want verified", st)
 	}
@@ -51,13 +64,104 @@ func TestAuditPageFiltersAndRecordsTheRead(t *testing.T) {
 		t.Errorf("the filter form does not echo the customer: %q", v)
 	}
 	reads := f.events(t, audit.Filter{Action: audit.ActionAuditRead})
-	if len(reads) != 1 {
-		t.Fatalf("%d audit.read events, want 1", len(reads))
+	if len(reads) != 2 {
+		t.Fatalf("%d audit.read events, want 2", len(reads))
 	}
 	r := reads[0]
 	if r.Actor.Subject != "sub-auditor" || r.CustomerID != "CU00000003" || r.Details["filters"] != "customer,outcome" ||
 		r.RequestID != w.Header().Get("X-Request-Id") || r.ClientIP != "192.0.2.1" {
 		t.Errorf("audit.read event = %+v", r)
+	}
+	// Asked for by their action, the reads are listed; the whole trail links each customer
+	// to their history.
+	doc = mustDoc(t, f.get(RoleAuditor, "/audit?customer=CU00000003&action=audit.read"))
+	if n := doc.Find(`[data-testid="audit-row"][data-action="audit.read"]`).Length(); n != 3 {
+		t.Errorf("%d reads listed when asked for, want 3", n)
+	}
+	doc = mustDoc(t, f.get(RoleAuditor, "/audit"))
+	if href := doc.Find(`[data-testid="audit-row"][data-customer-id="CU00000003"] [data-testid="customer-history-link"]`).First().AttrOr("href", ""); href != "/audit?customer=CU00000003" {
+		t.Errorf("a row of the whole trail links to %q, want the customer's history", href)
+	}
+	var history views.AuditPage
+	w = f.get(RoleAuditor, "/audit?customer=CU00000003", "Accept", "application/json")
+	if err := json.Unmarshal(w.Body.Bytes(), &history); err != nil || history.History != "CU00000003" || len(history.Rows) == 0 {
+		t.Errorf("JSON twin of the history: %v, %+v", err, history)
+	}
+}
+
+// TestAuditActorFilter: the actor filter matches, ignoring case, the start of a subject, of a
+// name or of a word of the name, on the page and in the export; the form suggests the actors
+// of recent events.
+func TestAuditActorFilter(t *testing.T) {
+	f := newTrailFixture(t, nil)
+	ctx := context.Background()
+	for i, a := range []audit.Actor{
+		{Issuer: "https://idp.test", Subject: "devidp-agent", Name: "Alex Agent"},
+		{Issuer: "https://idp.test", Subject: "devidp-fraud", Name: "Farah Fraud"},
+		{Issuer: "https://idp.test", Subject: "devidp-agent", Name: "Alex Agent"},
+	} {
+		e := audit.Event{Actor: a, Action: audit.ActionCustomerView, Outcome: audit.Success,
+			CustomerID: fmt.Sprintf("CU0000000%d", i+1), ClientIP: "192.0.2.7", RequestID: "seed"}
+		if err := f.trail.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		actor string
+		want  int
+	}{{"agent", 2}, {"Alex", 2}, {"ALEX AG", 2}, {"devidp-", 3}, {"fraud", 1}, {"farah f", 1}, {"gent", 0}, {"Bob", 0}} {
+		doc := mustDoc(t, f.get(RoleAuditor, "/audit?action=customer.view&actor="+url.QueryEscape(tc.actor)))
+		if n := doc.Find(`[data-testid="audit-row"]`).Length(); n != tc.want {
+			t.Errorf("actor %q: %d rows, want %d", tc.actor, n, tc.want)
+		}
+		w := f.get(RoleAuditor, "/audit/export?action=customer.view&actor="+url.QueryEscape(tc.actor))
+		rows, err := csv.NewReader(strings.NewReader(w.Body.String())).ReadAll()
+		if err != nil || len(rows) != 1+tc.want {
+			t.Errorf("actor %q: export of %d rows (%v), want %d and a header", tc.actor, len(rows), err, tc.want)
+		}
+	}
+	doc := mustDoc(t, f.get(RoleAuditor, "/audit"))
+	var suggested []string
+	doc.Find(`#actor-suggestions option`).Each(func(_ int, s *goquery.Selection) {
+		suggested = append(suggested, s.AttrOr("value", "")+"="+s.Text())
+	})
+	// Newest first: the auditor's own reads and exports above, then the agent and the analyst.
+	want := []string{"sub-auditor=Test auditor", "devidp-agent=Alex Agent", "devidp-fraud=Farah Fraud"}
+	if diff := cmp.Diff(want, suggested); diff != "" {
+		t.Errorf("suggested actors (-want +got):\n%s", diff)
+	}
+	if doc.Find(`[data-testid="filter-actor"]`).AttrOr("list", "") != "actor-suggestions" {
+		t.Error("the actor field does not offer the suggestions")
+	}
+}
+
+// TestAuditTimesAreISO: the time filters are ISO 8601 text fields in UTC (no locale-rendered
+// datetime-local), and every time the page shows is ISO 8601 in UTC.
+func TestAuditTimesAreISO(t *testing.T) {
+	f := newTrailFixture(t, nil)
+	f.seed(t, 3)
+	doc := mustDoc(t, f.get(RoleAuditor, "/audit?from=2000-01-01T00:00Z&to="+url.QueryEscape("2999-12-31 23:59")))
+	for _, name := range []string{"from", "to"} {
+		in := doc.Find(`[data-testid="filter-` + name + `"]`)
+		if in.AttrOr("type", "") != "text" || in.AttrOr("placeholder", "") != TimeExample || in.AttrOr("pattern", "") == "" {
+			t.Errorf("%s field: type %q placeholder %q pattern %q", name, in.AttrOr("type", ""), in.AttrOr("placeholder", ""), in.AttrOr("pattern", ""))
+		}
+	}
+	if got := doc.Find(`[data-testid="audit-range"]`).Text(); got != "Events from 2000-01-01T00:00:00Z to before 2999-12-31T23:59:00Z (UTC)." {
+		t.Errorf("range line %q", got)
+	}
+	iso := regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
+	times := doc.Find(`[data-testid="audit-row"] time`)
+	if times.Length() != 4 { // three views and this read
+		t.Fatalf("%d rows, want 4", times.Length())
+	}
+	times.Each(func(_ int, s *goquery.Selection) {
+		if !iso.MatchString(s.Text()) || s.AttrOr("datetime", "") != s.Text() {
+			t.Errorf("time shown as %q (datetime %q), want ISO 8601 UTC", s.Text(), s.AttrOr("datetime", ""))
+		}
+	})
+	if got := doc.Find(`[data-testid="chain-status"] .muted`).Text(); !regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z`).MatchString(got) {
+		t.Errorf("chain check time %q is not ISO 8601", got)
 	}
 }
 
@@ -96,22 +200,53 @@ func TestAuditPageKeysetPagination(t *testing.T) {
 	}
 }
 
+// TestAuditPageBadFilters: every refused filter is a 400 that shows the form again with what
+// was typed, the field at fault marked and the reason, in the page and in the JSON twin; the
+// export refuses the same way; nothing is read, so nothing is recorded.
 func TestAuditPageBadFilters(t *testing.T) {
 	f := newTrailFixture(t, nil)
-	for _, q := range []string{
-		"action=customer.delete", "outcome=maybe", "from=yesterday", "to=2026-13-45T99:00",
-		"from=2026-02-01&to=2026-01-01", "before=-3", "before=abc", "before=99999999999999999999",
-		"actor=" + url.QueryEscape("a\x00b"), "customer=" + strings.Repeat("x", 129), "from=0001-01-01",
+	short := func(q string) string { return q[:min(len(q), 60)] }
+	for _, tc := range []struct{ query, field string }{
+		{"action=customer.delete", "action"}, {"outcome=maybe", "outcome"}, {"from=yesterday", "from"},
+		{"to=2026-13-45T99:00", "to"}, {"from=2026-02-01&to=2026-01-01", "to"}, {"from=2026-01-01&to=2026-01-01T00:00Z", "to"},
+		{"before=-3", ""}, {"before=abc", ""}, {"before=99999999999999999999", ""},
+		{"actor=" + url.QueryEscape("a\x00b"), "actor"}, {"actor=" + url.QueryEscape(strings.Repeat("é", 200)), "actor"},
+		{"customer=" + strings.Repeat("x", 129), "customer"}, {"from=0001-01-01", "from"}, {"from=2026-01-01T09:00+25:00", "from"},
+		{"from=" + url.QueryEscape("2026-01-01T09:00Z<script>"), "from"}, {"to=%E2%80%AE2026-01-01", "to"},
+		{"from=12/01/2026", "from"}, {"to=2026-12-01T09", "to"}, {"from=" + strings.Repeat("9", 5000), "from"},
 	} {
-		w := f.get(RoleAuditor, "/audit?"+q)
+		w := f.get(RoleAuditor, "/audit?"+tc.query)
 		if w.Code != http.StatusBadRequest {
-			t.Errorf("%s: status %d, want 400", q, w.Code)
+			t.Errorf("%s: status %d, want 400", short(tc.query), w.Code)
+			continue
 		}
-		if body := w.Body.String(); strings.Contains(body, "SELECT") || strings.Contains(body, "sqlite") || strings.Contains(body, "audit_events") {
-			t.Errorf("%s: the error page leaks SQL", q)
+		body := w.Body.String()
+		if strings.Contains(body, "SELECT") || strings.Contains(body, "sqlite") || strings.Contains(body, "audit_events") {
+			t.Errorf("%s: the error page leaks SQL", short(tc.query))
+		}
+		if strings.Contains(body, "<script>") {
+			t.Errorf("%s: the typed value is echoed unescaped", short(tc.query))
+		}
+		doc := mustDoc(t, w)
+		if doc.Find(`[data-testid="audit-problem"]`).Text() == "" || doc.Find(`[data-testid="audit-filter"]`).Length() != 1 {
+			t.Errorf("%s: the page does not show the form with the reason", short(tc.query))
+		}
+		if tc.field != "" && doc.Find(`[data-testid="filter-`+tc.field+`"]`).AttrOr("aria-invalid", "") != "true" {
+			t.Errorf("%s: the %s field is not marked invalid", short(tc.query), tc.field)
+		}
+		if doc.Find(`[data-testid="audit-row"]`).Length() != 0 || doc.Find(`[data-testid="chain-status"]`).Length() != 0 {
+			t.Errorf("%s: the refused filter still lists events or a chain status it did not check", short(tc.query))
+		}
+		var v views.AuditPage
+		w = f.get(RoleAuditor, "/audit?"+tc.query, "Accept", "application/json")
+		if w.Code != http.StatusBadRequest || json.Unmarshal(w.Body.Bytes(), &v) != nil || v.Problem == "" {
+			t.Errorf("%s: JSON twin %d %s", short(tc.query), w.Code, w.Body)
+		}
+		if w := f.get(RoleAuditor, "/audit/export?"+tc.query); w.Code != http.StatusBadRequest || w.Header().Get("Content-Disposition") != "" {
+			t.Errorf("%s: export %d (%q), want a 400 page", short(tc.query), w.Code, w.Header().Get("Content-Disposition"))
 		}
 	}
-	if n := len(f.events(t, audit.Filter{Action: audit.ActionAuditRead})); n != 0 {
+	if n := len(f.events(t, audit.Filter{Action: audit.ActionAuditRead})) + len(f.events(t, audit.Filter{Action: audit.ActionAuditExport})); n != 0 {
 		t.Errorf("%d reads recorded for refused filters", n)
 	}
 }
@@ -183,9 +318,10 @@ func TestAuditExportCSV(t *testing.T) {
 		t.Errorf("header (-want +got):\n%s", diff)
 	}
 	exports := f.events(t, audit.Filter{Action: audit.ActionAuditExport})
-	// The export's own event names this customer, so it is part of the export it describes.
-	if len(exports) != 1 || exports[0].CustomerID != "CU00000002" || len(rows) != 1+3+1 {
-		t.Fatalf("%d export events, %d CSV rows (want 1 and a header, 3 views and the export itself)", len(exports), len(rows))
+	// The export's own event names this customer; like the customer's history on the page,
+	// the export lists the accesses to the customer, not the reads of the trail.
+	if len(exports) != 1 || exports[0].CustomerID != "CU00000002" || len(rows) != 1+3 {
+		t.Fatalf("%d export events, %d CSV rows (want 1 and a header with 3 views)", len(exports), len(rows))
 	}
 	for _, r := range rows[1:] {
 		if r[8] != "CU00000002" {
@@ -212,20 +348,48 @@ func TestAuditPagesFailClosed(t *testing.T) {
 }
 
 func TestParseAuditTime(t *testing.T) {
-	for in, want := range map[string]time.Time{
-		"2026-01-31T09:00":          time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC),
-		"2026-01-31T09:00:30":       time.Date(2026, 1, 31, 9, 0, 30, 0, time.UTC),
-		"2026-01-31":                time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC),
-		"2026-01-31T09:00:00+02:00": time.Date(2026, 1, 31, 7, 0, 0, 0, time.UTC),
+	day := func(d, h, m, s int) time.Time { return time.Date(2026, 1, d, h, m, s, 0, time.UTC) }
+	for _, tc := range []struct {
+		in       string
+		endOfDay bool
+		want     time.Time
+	}{
+		{"2026-01-31T09:00Z", false, day(31, 9, 0, 0)},
+		{"2026-01-31t09:00z", false, day(31, 9, 0, 0)},
+		{"2026-01-31T09:00", false, day(31, 9, 0, 0)},
+		{"2026-01-31 09:00", false, day(31, 9, 0, 0)},
+		{"2026-01-31T09:00:30", false, day(31, 9, 0, 30)},
+		{"2026-01-31T09:00:30Z", false, day(31, 9, 0, 30)},
+		{"2026-01-31T09:00:30.250Z", false, day(31, 9, 0, 30).Add(250 * time.Millisecond)},
+		{"2026-01-31T09:00:00+02:00", false, day(31, 7, 0, 0)},
+		{"2026-01-31T09:00-05:00", false, day(31, 14, 0, 0)},
+		{"2026-01-31", false, day(31, 0, 0, 0)},
+		// Until a date includes that day.
+		{"2026-01-31", true, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
+		{"2026-01-31T09:00Z", true, day(31, 9, 0, 0)},
 	} {
-		got, err := parseAuditTime(in)
-		if err != nil || !got.Equal(want) {
-			t.Errorf("parseAuditTime(%q) = %v, %v; want %v", in, got, err, want)
+		got, err := parseAuditTime(tc.in, tc.endOfDay)
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("parseAuditTime(%q, %v) = %v, %v; want %v", tc.in, tc.endOfDay, got, err, tc.want)
 		}
 	}
-	for _, in := range []string{"31/01/2026", "1999-12-31", "2026-01-31T25:00", "now", "2026-01-31 09:00"} {
-		if _, err := parseAuditTime(in); err == nil {
+	pattern := regexp.MustCompile(`^(?:` + timePattern + `)$`)
+	for _, in := range []string{"31/01/2026", "1999-12-31", "2026-01-31T25:00", "now", "2026-01-31T09", "2026-01-31Z",
+		"2026-01-31T09:00:00+0200", "T09:00", "2026-1-31"} {
+		if _, err := parseAuditTime(in, false); err == nil {
 			t.Errorf("parseAuditTime(%q) accepted", in)
+		}
+	}
+	// The browser's pattern accepts what the server accepts (Go's regexp reads it as the
+	// browser does, apart from the v flag's escaped hyphen, which it also takes).
+	for _, in := range []string{"2026-01-31T09:00Z", "2026-01-31 09:00", "2026-01-31", "2026-01-31T09:00:30.250Z", "2026-01-31T09:00-05:00"} {
+		if !pattern.MatchString(in) {
+			t.Errorf("the HTML pattern refuses %q", in)
+		}
+	}
+	for _, in := range []string{"31/01/2026", "now", "2026-01-31T09", "2026-01-31Z"} {
+		if pattern.MatchString(in) {
+			t.Errorf("the HTML pattern accepts %q", in)
 		}
 	}
 }

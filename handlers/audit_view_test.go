@@ -25,16 +25,17 @@ func TestAuditPageView(t *testing.T) {
 	got := auditPageView(form, f, page, rep, nil)
 	want := views.AuditPage{
 		Filter: form,
-		Chain:  views.ChainStatus{State: "verified", Text: "verified 42 events up to seq 42", CheckedAt: "2026-03-04 05:06:07 UTC"},
+		Chain:  views.ChainStatus{State: "verified", Text: "verified 42 events up to seq 42", CheckedAt: "2026-03-04T05:06:07Z"},
 		Rows: []views.AuditRow{{
-			Seq: 42, Time: "2026-03-04 05:06:07.890", ActorName: "Ann", ActorSubject: "s1", ActorIssuer: "https://idp",
-			Roles: "agent, fraud", Action: "field.reveal", Outcome: "success", CustomerID: "CU1", CustomerURL: "/audit?customer=CU1",
+			Seq: 42, Time: "2026-03-04T05:06:07.890Z", ActorName: "Ann", ActorSubject: "s1", ActorIssuer: "https://idp",
+			Roles: "agent, fraud", Action: "field.reveal", Outcome: "success", CustomerID: "CU1",
 			Details: "field=phone reason=dispute", ClientIP: "192.0.2.1", UserAgent: "UA", RequestID: "r1",
 			Hash: "0123456789abcdef0123", HashShort: "0123456789ab",
 		}},
 		NextURL:   "/audit?action=field.reveal&before=41&customer=CU1",
 		FirstURL:  "/audit?action=field.reveal&customer=CU1",
 		ExportURL: "/audit/export?action=field.reveal&customer=CU1",
+		History:   "CU1",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("auditPageView (-want +got):\n%s", diff)

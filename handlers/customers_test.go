@@ -210,6 +210,53 @@ func TestCustomersSearchFragmentAndJSON(t *testing.T) {
 	}
 }
 
+// TestCustomersSearchCountsAndHighlights: the results say how many match and which rows a
+// page shows, mark in every name the part the query matched, and show where each customer
+// lives instead of the consumer id.
+func TestCustomersSearchCountsAndHighlights(t *testing.T) {
+	e := newCustomerServer(t, mustIssuerDB(t, testPortfolioSize))
+	var first views.SearchResults
+	rec := get(e, "/customers?q=a&limit=5", "Accept", "application/json")
+	if err := json.Unmarshal(rec.Body.Bytes(), &first); err != nil || first.Total <= 5 {
+		t.Fatalf("JSON: %v, total %d; want more than a page of matches", err, first.Total)
+	}
+	wantCount := fmt.Sprintf("Showing 5 of %d", first.Total)
+	for page, target := range []string{"/customers?q=a&limit=5", first.NextURL} {
+		doc := mustDoc(t, get(e, target, "HX-Request", "true"))
+		count := doc.Find("[data-testid=result-count]")
+		if got := count.Text(); got != wantCount {
+			t.Errorf("page %d: count %q, want %q", page+1, got, wantCount)
+		}
+		if got := count.AttrOr("data-total", ""); got != fmt.Sprint(first.Total) {
+			t.Errorf("page %d: data-total %q, want %d", page+1, got, first.Total)
+		}
+		doc.Find("tr[data-customer-id]").Each(func(_ int, row *goquery.Selection) {
+			marks := row.Find("a[data-result-link] mark")
+			if marks.Length() == 0 {
+				t.Errorf("row %s: no highlight in %q", row.AttrOr("data-customer-id", ""), row.Find("a").Text())
+			}
+			marks.Each(func(_ int, m *goquery.Selection) {
+				if !strings.HasPrefix(issuerdb.Fold(m.Text()), "a") {
+					t.Errorf("row %s: %q is marked, which does not start with the query", row.AttrOr("data-customer-id", ""), m.Text())
+				}
+			})
+			if row.Find("[data-testid=customer-place]").Text() == "" {
+				t.Errorf("row %s says nothing of where the customer lives", row.AttrOr("data-customer-id", ""))
+			}
+		})
+		if doc.Find("th:contains('Consumer id')").Length() != 0 {
+			t.Error("the results still show the consumer id column")
+		}
+		wantCount = fmt.Sprintf("Showing 6–10 of %d", first.Total)
+	}
+	// A card search marks the card whose last 4 was typed.
+	c := issuerdb.NewGenerator(testPortfolioSeed).Customer(7)
+	doc := mustDoc(t, get(e, "/customers?q="+c.Cards[0].Last4))
+	if got := doc.Find(`tr[data-customer-id="` + c.ID + `"] .card-summary mark`).Text(); got != c.Cards[0].Last4 {
+		t.Errorf("card search marks %q, want %q", got, c.Cards[0].Last4)
+	}
+}
+
 func TestCustomersSearchBadInput(t *testing.T) {
 	e := newCustomerServer(t, mustIssuerDB(t, 50))
 	for _, q := range []string{" ", strings.Repeat("x", 201), "a\x01b", "\xff", `"`, "*", "--", "%", "_"} {
@@ -286,15 +333,22 @@ func TestCustomerPage(t *testing.T) {
 func TestSearchViewMasksUnlessRevealed(t *testing.T) {
 	c := issuerdb.Customer{ID: "CU00000001", ConsumerID: "c-1", FirstName: "Zoë", MiddleName: "", LastName: "Smith",
 		Email: "zoe@example.com", Phone: "+447400123456", Status: issuerdb.CustomerActive,
-		Cards: []issuerdb.Card{{Scheme: "VISA", Last4: "4242", Status: issuerdb.CardLost}}}
-	page := issuerdb.Page{Kind: issuerdb.KindName, Customers: []issuerdb.Customer{c}, Next: "abc"}
-	in := searchInput{Query: "zoe smith", Limit: 5}
+		Address: issuerdb.Address{City: "Manchester", PostalCode: "M4 1AB", Country: "GB"},
+		Cards: []issuerdb.Card{{Scheme: "VISA", Last4: "4242", Status: issuerdb.CardLost},
+			{Scheme: "MASTERCARD", Last4: "1234", Status: issuerdb.CardActive}}}
+	page := issuerdb.Page{Kind: issuerdb.KindLast4Name, Customers: []issuerdb.Customer{c}, Next: "abc",
+		Total: 228, Offset: 20, Tokens: []string{"zo"}, Last4: "4242"}
+	in := searchInput{Query: "4242 zo", Limit: 5}
 	want := views.SearchResults{
-		Query: "zoe smith", Kind: "name", KindLabel: "name",
+		Query: "4242 zo", Kind: "last4+name", KindLabel: "card last 4 and name",
 		Rows: []views.SearchRow{{CustomerID: "CU00000001", ConsumerID: "c-1", Name: "Zoë Smith",
+			NameParts: []views.TextPart{{Text: "Zo", Mark: true}, {Text: "ë Smith"}},
+			Place:     "Manchester M4 1AB", Country: "GB",
 			Email: "z•••@example.com", Phone: "+44 •••• ••3456", Status: "active", URL: "/customers/CU00000001",
-			Cards: []views.CardSummary{{Scheme: "VISA", Last4: "4242", Status: "lost"}}}},
-		NextURL: "/customers?after=abc&limit=5&q=zoe+smith",
+			Cards: []views.CardSummary{{Scheme: "VISA", Last4: "4242", Status: "lost", Match: true},
+				{Scheme: "MASTERCARD", Last4: "1234", Status: "active"}}}},
+		From: 21, To: 21, Total: 228, CountText: "Showing 21–21 of 228",
+		NextURL: "/customers?after=abc&limit=5&q=4242+zo",
 	}
 	if diff := cmp.Diff(want, searchView(in, page, nil, false)); diff != "" {
 		t.Errorf("masked (-want +got):\n%s", diff)
@@ -302,6 +356,25 @@ func TestSearchViewMasksUnlessRevealed(t *testing.T) {
 	want.Rows[0].Email, want.Rows[0].Phone = c.Email, c.Phone
 	if diff := cmp.Diff(want, searchView(in, page, nil, true)); diff != "" {
 		t.Errorf("revealed (-want +got):\n%s", diff)
+	}
+}
+
+func TestCountText(t *testing.T) {
+	for _, tc := range []struct {
+		from, to, total int
+		over, atLeast   bool
+		want            string
+	}{
+		{1, 20, 228, false, false, "Showing 20 of 228"},
+		{21, 40, 228, false, false, "Showing 21–40 of 228"},
+		{1, 3, 3, false, false, "Showing 3 of 3"},
+		{1, 20, 1000, true, false, "Showing 20 of over 1,000"},
+		{1001, 1020, 1000, true, false, "Showing 1,001–1,020 of over 1,000"},
+		{1, 20, 509, false, true, "Showing 20 of at least 509"},
+	} {
+		if got := countText(tc.from, tc.to, tc.total, tc.over, tc.atLeast); got != tc.want {
+			t.Errorf("countText(%d, %d, %d, %v, %v) = %q, want %q", tc.from, tc.to, tc.total, tc.over, tc.atLeast, got, tc.want)
+		}
 	}
 }
 

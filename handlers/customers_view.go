@@ -11,6 +11,9 @@ import (
 	"ctpdesk/issuerdb"
 	"ctpdesk/mask"
 	"ctpdesk/views"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // kindLabels say in the page's words what a query was understood as.
@@ -42,16 +45,27 @@ func searchView(in searchInput, page issuerdb.Page, searchErr error, reveal bool
 			CustomerID: c.ID,
 			ConsumerID: c.ConsumerID,
 			Name:       fullName(c),
+			Place:      strings.TrimSpace(c.Address.City + " " + c.Address.PostalCode),
+			Country:    c.Address.Country,
 			Email:      contact(c.Email, reveal, mask.MaskEmail),
 			Phone:      contact(c.Phone, reveal, mask.MaskPhone),
 			Status:     string(c.Status),
 			URL:        customerURL(c.ID),
 			Cards:      make([]views.CardSummary, 0, len(c.Cards)),
 		}
+		for _, s := range issuerdb.Highlight(row.Name, page.Tokens) {
+			row.NameParts = append(row.NameParts, views.TextPart{Text: s.Text, Mark: s.Match})
+		}
 		for _, d := range c.Cards {
-			row.Cards = append(row.Cards, views.CardSummary{Scheme: d.Scheme, Last4: d.Last4, Status: string(d.Status)})
+			row.Cards = append(row.Cards, views.CardSummary{Scheme: d.Scheme, Last4: d.Last4, Status: string(d.Status),
+				Match: page.Last4 != "" && d.Last4 == page.Last4})
 		}
 		v.Rows = append(v.Rows, row)
+	}
+	v.Total, v.TotalOver, v.TotalAtLeast = page.Total, page.TotalOver, page.TotalAtLeast
+	if len(v.Rows) > 0 {
+		v.From, v.To = page.Offset+1, page.Offset+len(v.Rows)
+		v.CountText = countText(v.From, v.To, v.Total, v.TotalOver, v.TotalAtLeast)
 	}
 	if page.Next != "" {
 		q := url.Values{"q": {in.Query}, "after": {page.Next}}
@@ -62,6 +76,29 @@ func searchView(in searchInput, page issuerdb.Page, searchErr error, reveal bool
 	}
 	return v
 }
+
+// countText says which rows a page shows out of how many: "Showing 20 of 228" on the first
+// page, "Showing 21–40 of 228" after it, "… of over 1,000" past the count's cap, "… of at
+// least 509" when the count is a lower bound.
+func countText(from, to, total int, over, atLeast bool) string {
+	shown := groupThousands(to)
+	if from > 1 {
+		shown = groupThousands(from) + "–" + groupThousands(to)
+	}
+	of := groupThousands(total)
+	switch {
+	case over:
+		of = "over " + of
+	case atLeast:
+		of = "at least " + of
+	}
+	return "Showing " + shown + " of " + of
+}
+
+// numbers prints counts the way the page's English text does ("1,000").
+var numbers = message.NewPrinter(language.English)
+
+func groupThousands(n int) string { return numbers.Sprint(n) }
 
 // customerView builds the issuer half of the customer page. reveal shows contact data
 // unmasked; showAll asks the comparison the page loads for every field, not only differences.

@@ -150,6 +150,11 @@ func (u unused) Status(context.Context) (audit.VerifyReport, error) {
 	return audit.VerifyReport{}, errUnused
 }
 
+func (u unused) RecentActors(context.Context, int) ([]audit.Actor, error) {
+	u.fail("AuditTrail.RecentActors")
+	return nil, errUnused
+}
+
 func (u unused) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	u.fail("Metrics")
 	w.WriteHeader(http.StatusNotFound)

@@ -47,9 +47,12 @@ type DB struct {
 	db      *sql.DB
 	dialect dialect
 	region  string
-	// readBudget is defaultReadBudget; tests lower it to run the PostgreSQL name search's
-	// fallback on a small portfolio.
-	readBudget int
+	// readBudget is defaultReadBudget and countBudget defaultCountBudget; tests lower them
+	// to run the PostgreSQL name search's and count's fallbacks on a small portfolio.
+	readBudget  int
+	countBudget int
+	// countCap is CountCap; tests lower it to count past the cap on a small portfolio.
+	countCap int
 }
 
 // target is a parsed database URL.
@@ -110,7 +113,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if region == "" {
 		region = "GB"
 	}
-	db := &DB{db: sqldb, dialect: t.Engine, region: region, readBudget: defaultReadBudget}
+	db := &DB{db: sqldb, dialect: t.Engine, region: region, readBudget: defaultReadBudget, countBudget: defaultCountBudget, countCap: CountCap}
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {
 			sqldb.Close()

@@ -40,9 +40,13 @@ func (g *Generator) rng(i int) *rand.Rand {
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
-// Customer returns the i-th customer (0-based) with its cards.
+// Customer returns the i-th customer (0-based) with its cards. The first ones are the
+// showcases (showcase.go), planted for every seed.
 func (g *Generator) Customer(i int) Customer {
 	r := g.rng(i)
+	if i >= 0 && i < len(showcases) {
+		return showcaseCustomer(r, i, &showcases[i])
+	}
 	n := r.IntN(g.total)
 	ci := 0
 	for n >= g.cumulative[ci] {
@@ -70,14 +74,21 @@ func (g *Generator) Customer(i int) Customer {
 	c.Email = email(r, cu, &c)
 	c.Phone = mobile(r, cu)
 	c.Address = address(r, cu)
-	span := int64(Epoch.Sub(Epoch.AddDate(-12, 0, 0)) / time.Second)
-	c.CreatedAt = Epoch.Add(-time.Duration(1+r.Int64N(span)) * time.Second)
-	c.UpdatedAt = c.CreatedAt.Add(time.Duration(r.Int64N(int64(Epoch.Sub(c.CreatedAt)/time.Second))) * time.Second)
+	c.CreatedAt, c.UpdatedAt = timestamps(r)
 	ncards := 1 + r.IntN(3)
 	for k := range ncards {
 		c.Cards = append(c.Cards, card(r, cu, &c, k))
 	}
 	return c
+}
+
+// timestamps draws when a record was created, within the twelve years before Epoch, and
+// last updated since.
+func timestamps(r *rand.Rand) (created, updated time.Time) {
+	span := int64(Epoch.Sub(Epoch.AddDate(-12, 0, 0)) / time.Second)
+	created = Epoch.Add(-time.Duration(1+r.Int64N(span)) * time.Second)
+	updated = created.Add(time.Duration(r.Int64N(int64(Epoch.Sub(created)/time.Second))) * time.Second)
+	return created, updated
 }
 
 func uuidFrom(r *rand.Rand) string {

@@ -28,6 +28,9 @@ func (db *DB) customerColumns(alias string) string {
 	return strings.Join(append(cols, ts("created_at"), ts("updated_at")), ", ")
 }
 
+// customerColumnCount is how many columns customerColumns lists.
+const customerColumnCount = 19
+
 type scanner interface{ Scan(dest ...any) error }
 
 func scanCustomer(s scanner, extra ...any) (Customer, error) {

@@ -12,12 +12,28 @@ type Page struct {
 	Kind      Kind
 	Customers []Customer
 	Next      string
+	// Total is how many customers match the query, counted up to CountCap; TotalOver says that
+	// more than CountCap match (Total is then CountCap), so a broad query never counts a table.
+	// TotalAtLeast says Total is a lower bound: on PostgreSQL, counting sparse name matches
+	// stops after a bounded read (see countNamesPostgres).
+	Total        int
+	TotalOver    bool
+	TotalAtLeast bool
+	// Offset is how many rows the pages before this one showed.
+	Offset int
+	// Tokens are the folded name words of the query (name and card-last-4-and-name searches)
+	// and Last4 the card's last four digits (card searches): what Highlight marks in a row.
+	Tokens []string
+	Last4  string
 }
+
+// CountCap is where Search stops counting matches.
+const CountCap = 1000
 
 // Search finds customers. The query's kind is detected from its text (see parseQuery);
 // text that cannot be searched returns an error wrapping ErrInvalidQuery whose QueryError
-// message can be shown to the agent as it is. Results are ordered per kind (names: exact
-// full-name matches first, then by last name, first name, id) and paginated by keyset.
+// message can be shown to the agent as it is. Results are ordered per kind (names: by rank,
+// see searchName; emails by address; the rest by customer id) and paginated by keyset.
 func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 	p, err := parseQuery(q.Text, db.region)
 	if err != nil {
@@ -33,6 +49,7 @@ func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 	}
 	limit = min(limit, MaxLimit)
 	var hits []hit
+	ns := &nameSearch{plan: p}
 	switch p.Kind {
 	case KindCustomerID:
 		hits, err = db.query(ctx, "WHERE c.id = ?", []any{p.Value}, nil)
@@ -46,16 +63,23 @@ func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 	case KindLast4, KindLast4Name:
 		hits, err = db.searchLast4(ctx, p, cur, limit)
 	default:
-		hits, err = db.searchName(ctx, p, cur, limit)
+		hits, err = db.searchName(ctx, ns, cur, limit)
 	}
 	if err != nil {
 		return Page{Kind: p.Kind}, fmt.Errorf("issuerdb: search by %s: %w", p.Kind, err)
 	}
-	page := Page{Kind: p.Kind}
+	page := Page{Kind: p.Kind, Offset: cur.Shown, Tokens: p.Tokens}
+	if p.Kind == KindLast4 || p.Kind == KindLast4Name {
+		page.Last4 = p.Value
+	}
 	if len(hits) > limit {
 		hits = hits[:limit]
 		last := hits[limit-1]
-		page.Next = cursor{Kind: p.Kind, Phase: last.phase, Sort: last.sort, ID: last.ID, Ord: last.ord}.encode()
+		page.Next = cursor{Kind: p.Kind, Phase: last.phase, Len: last.keyLen, Sort: last.sort, ID: last.ID,
+			Ord: last.ord, Shown: cur.Shown + limit}.encode()
+	}
+	if err := db.count(ctx, ns, &page, len(hits)); err != nil {
+		return Page{Kind: p.Kind}, fmt.Errorf("issuerdb: count by %s: %w", p.Kind, err)
 	}
 	ids := make([]string, len(hits))
 	for i := range hits {
@@ -76,40 +100,46 @@ func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 // hit is a result row with where it sits in the result order.
 type hit struct {
 	Customer
-	phase int
-	sort  string
-	ord   int64
+	phase  int
+	keyLen int
+	sort   string
+	ord    int64
 }
 
 // query selects customers (alias c) with the given tail of the statement. extra, when set,
-// names one more selected expression and says how it fills the hit's position.
-func (db *DB) query(ctx context.Context, tail string, args []any, extra *extraColumn) ([]hit, error) {
+// names more selected expressions and says how they fill the hit's position.
+func (db *DB) query(ctx context.Context, tail string, args []any, extra *extraColumns) ([]hit, error) {
 	q := "SELECT " + db.customerColumns("c.")
 	from := " FROM customers c "
-	var fill func(*hit, any)
+	var fill func(*hit, []any)
 	if extra != nil {
-		q += ", " + extra.expr
+		q += ", " + strings.Join(extra.exprs, ", ")
 		from = " " + extra.from + " "
 		fill = extra.fill
 	}
 	return db.scan(ctx, q+from+tail, args, fill)
 }
 
-// scan runs a query selecting the customer columns, then optionally one more column that
-// fill turns into the hit's position.
-func (db *DB) scan(ctx context.Context, query string, args []any, fill func(*hit, any)) ([]hit, error) {
+// scan runs a query selecting the customer columns, then optionally more columns that fill
+// turns into the hit's position; fill's slice has one element per such column.
+func (db *DB) scan(ctx context.Context, query string, args []any, fill func(*hit, []any)) ([]hit, error) {
 	rows, err := db.db.QueryContext(ctx, db.rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	nExtra := len(cols) - customerColumnCount
 	var out []hit
 	for rows.Next() {
 		var h hit
-		var pos any
-		var dest []any
-		if fill != nil {
-			dest = append(dest, &pos)
+		pos := make([]any, nExtra)
+		dest := make([]any, nExtra)
+		for i := range pos {
+			dest[i] = &pos[i]
 		}
 		if h.Customer, err = scanCustomer(rows, dest...); err != nil {
 			return nil, err
@@ -122,15 +152,12 @@ func (db *DB) scan(ctx context.Context, query string, args []any, fill func(*hit
 	return out, rows.Err()
 }
 
-type extraColumn struct {
-	expr, from string
-	fill       func(h *hit, v any)
-}
-
-func sortFrom(phase int) *extraColumn {
-	return &extraColumn{expr: "c.sort_name", from: "FROM customers c", fill: func(h *hit, v any) {
-		h.phase, h.sort = phase, asString(v)
-	}}
+// extraColumns are expressions selected after the customer columns, the FROM clause they
+// need, and how their values fill a hit's position.
+type extraColumns struct {
+	exprs []string
+	from  string
+	fill  func(h *hit, v []any)
 }
 
 func asString(v any) string {
@@ -143,15 +170,33 @@ func asString(v any) string {
 	return ""
 }
 
-func (db *DB) searchEmail(ctx context.Context, p plan, cur cursor, limit int) ([]hit, error) {
-	lo, hi := p.Value, p.Value
-	if p.EmailPrefix {
-		// The highest code point closes the range of every string starting with the prefix;
-		// both engines compare these columns byte by byte.
-		hi = p.Value + "\U0010FFFF"
+func asInt(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int32:
+		return int64(n)
+	case int:
+		return int64(n)
 	}
-	extra := &extraColumn{expr: "c.email_lower", from: "FROM customers c", fill: func(h *hit, v any) {
-		h.sort = asString(v)
+	return 0
+}
+
+// placeholders is "?, ?, …" for n values.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func (db *DB) searchEmail(ctx context.Context, p plan, cur cursor, limit int) ([]hit, error) {
+	lo, hi := emailRange(p)
+	extra := &extraColumns{exprs: []string{"c.email_lower"}, from: "FROM customers c", fill: func(h *hit, v []any) {
+		h.sort = asString(v[0])
 	}}
 	where, args := "WHERE c.email_lower >= ? AND c.email_lower <= ?", []any{lo, hi}
 	if cur.ID != "" {
@@ -163,55 +208,28 @@ func (db *DB) searchEmail(ctx context.Context, p plan, cur cursor, limit int) ([
 	return db.query(ctx, where+" ORDER BY c.email_lower, c.id LIMIT ?", append(args, limit+1), extra)
 }
 
-func (db *DB) searchLast4(ctx context.Context, p plan, cur cursor, limit int) ([]hit, error) {
-	where := "WHERE c.id IN (SELECT customer_id FROM cards WHERE last4 = ?) AND c.id > ?"
-	args := []any{p.Value, cur.ID}
+// emailRange is the range of stored addresses an email query matches.
+func emailRange(p plan) (lo, hi string) {
+	if p.EmailPrefix {
+		return p.Value, prefixUpper(p.Value)
+	}
+	return p.Value, p.Value
+}
+
+// last4Where is the condition of a card search: a card with the last 4 and, with names, every
+// name word starting with one of the query's words.
+func last4Where(p plan) (string, []any) {
+	where := "c.id IN (SELECT customer_id FROM cards WHERE last4 = ?)"
+	args := []any{p.Value}
 	for _, t := range p.Tokens {
 		// Tokens are folded letters and digits only, so they hold no LIKE wildcards.
 		where += " AND (' ' || c.search_name) LIKE ?"
 		args = append(args, "% "+t+"%")
 	}
-	return db.query(ctx, where+" ORDER BY c.id LIMIT ?", append(args, limit+1), nil)
+	return where, args
 }
 
-// searchName returns exact full-name matches first (any word order, with or without the
-// middle name), then every customer whose name words start with each query token.
-func (db *DB) searchName(ctx context.Context, p plan, cur cursor, limit int) ([]hit, error) {
-	var hits []hit
-	if cur.Phase == 0 {
-		exact, err := db.query(ctx, `WHERE (c.name_key = ? OR c.short_key = ?)
-			AND (c.sort_name, c.id) > (?, ?)
-			ORDER BY c.sort_name, c.id LIMIT ?`,
-			[]any{p.Key, p.Key, cur.Sort, cur.ID, limit + 1}, sortFrom(0))
-		if err != nil {
-			return nil, err
-		}
-		if len(exact) > limit {
-			return exact, nil
-		}
-		hits, cur = exact, cursor{Kind: p.Kind, Phase: 1}
-	}
-	more, err := db.prefixMatches(ctx, p, cur, limit+1-len(hits))
-	if err != nil {
-		return nil, err
-	}
-	return append(hits, more...), nil
-}
-
-func (db *DB) prefixMatches(ctx context.Context, p plan, cur cursor, n int) ([]hit, error) {
-	if db.dialect == sqliteDialect {
-		terms := make([]string, len(p.Tokens))
-		for i, t := range p.Tokens {
-			terms[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"*`
-		}
-		extra := &extraColumn{
-			expr: "f.rowid",
-			from: "FROM customer_fts f JOIN name_order o ON o.ord = f.rowid JOIN customers c ON c.rowid = o.customer_rowid",
-			fill: func(h *hit, v any) { h.phase, h.ord = 1, v.(int64) },
-		}
-		return db.query(ctx, `WHERE customer_fts MATCH ? AND f.rowid > ?
-			AND c.name_key <> ? AND c.short_key <> ? ORDER BY f.rowid LIMIT ?`,
-			[]any{strings.Join(terms, " AND "), cur.Ord, p.Key, p.Key, n}, extra)
-	}
-	return db.prefixMatchesPostgres(ctx, p, cur, n)
+func (db *DB) searchLast4(ctx context.Context, p plan, cur cursor, limit int) ([]hit, error) {
+	where, args := last4Where(p)
+	return db.query(ctx, "WHERE "+where+" AND c.id > ? ORDER BY c.id LIMIT ?", append(args, cur.ID, limit+1), nil)
 }

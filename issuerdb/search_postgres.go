@@ -16,25 +16,35 @@ func prefixUpper(prefix string) string { return prefix + "\U0010FFFF" }
 // the search switches to the GIN index (DB.readBudget).
 const defaultReadBudget = 3000
 
-// prefixMatchesPostgres finds the name-prefix matches on PostgreSQL, in display order, a page
-// at a time. A GIN index cannot hand rows back in order, so a common prefix ("smi") would
-// mean fetching and sorting tens of thousands of rows. Instead the search starts from the
-// query's rarest word (by the counts in name_vocab), lists the distinct name words it is a
-// prefix of (name_tokens holds them), and merges the already ordered runs of those words'
-// customers, keeping those whose names also match the other words; PostgreSQL stops the
-// merge after one page. When the other words are rare within those runs (a surname and a
-// first name from different countries), the merge would read a long way for few rows, so it
-// reads at most DB.readBudget rows; if they hold less than a page, the GIN index on the whole
-// query finds the rest, intersecting the words' posting lists instead.
-func (db *DB) prefixMatchesPostgres(ctx context.Context, p plan, cur cursor, n int) ([]hit, error) {
-	driver, err := db.rarestToken(ctx, p.Tokens)
-	if err != nil {
+// defaultCountBudget bounds how many rows of name runs a count reads before it asks the GIN
+// index instead (DB.countBudget): enough for CountCap+1 customers with several words each.
+const defaultCountBudget = 5 * (CountCap + 1)
+
+// runMatches finds the customers of the whole-words or the other rank on PostgreSQL, in
+// display order, a page at a time. A GIN index cannot hand rows back in order, so a common
+// prefix ("smi") would mean fetching and sorting tens of thousands of rows. Instead the
+// search starts from the query's rarest word (by the counts in name_vocab), lists the
+// distinct name words it is (whole-words rank) or starts (other rank) — name_tokens holds
+// them — and merges the already ordered runs of those words' customers, keeping those whose
+// names also match the rank's condition; PostgreSQL stops the merge after one page. When the
+// other words are rare within those runs (a surname and a first name from different
+// countries), the merge would read a long way for few rows, so it reads at most
+// DB.readBudget rows; if they hold less than a page, the GIN index on the whole query finds
+// the rest, intersecting the words' posting lists instead.
+func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur cursor, n int) ([]hit, error) {
+	p, keys := ns.plan, ns.keys
+	var r *runs
+	var err error
+	if rank == rankWholeWords {
+		r, err = db.wholeWordRuns(ctx, p)
+	} else {
+		r, err = db.prefixRunsOf(ctx, ns)
+	}
+	if err != nil || len(r.words) == 0 {
 		return nil, err
 	}
-	words, err := db.wordsWithPrefix(ctx, p.Tokens[driver])
-	if err != nil || len(words) == 0 {
-		return nil, err
-	}
+	driver, words := r.driver, r.words
+	filter, filterArgs := runFilter("t", p, rank, keys, driver)
 	var bound *cursor
 	if len(p.Tokens) > 1 {
 		if bound, err = db.budgetBound(ctx, words, cur, db.readBudget); err != nil {
@@ -44,7 +54,7 @@ func (db *DB) prefixMatchesPostgres(ctx context.Context, p plan, cur cursor, n i
 	var out []hit
 	for {
 		want := n - len(out)
-		batch, err := db.mergeRuns(ctx, p, driver, words, cur, bound, want)
+		batch, err := db.mergeRuns(ctx, rank, words, filter, filterArgs, cur, bound, want)
 		if err != nil {
 			return nil, err
 		}
@@ -64,11 +74,79 @@ func (db *DB) prefixMatchesPostgres(ctx context.Context, p plan, cur cursor, n i
 			}
 			// The budget held less than a page: sparse matches, the GIN index's case. It
 			// starts over from the original cursor and returns whole pages itself.
-			return db.ginMatches(ctx, p, startOf(out, cur), n-len(out), out)
+			return db.ginMatches(ctx, p, rank, keys, startOf(out, cur), n-len(out), out)
 		}
 		last := batch[len(batch)-1]
 		cur.Sort, cur.ID = last.sort, last.ID
 	}
+}
+
+// runs are the name_tokens runs a search merges: those of the words the query's rarest
+// word (driver) is or starts.
+type runs struct {
+	driver int
+	words  []string
+}
+
+// wholeWordRuns is the run of the query's rarest word itself.
+func (db *DB) wholeWordRuns(ctx context.Context, p plan) (*runs, error) {
+	driver, err := db.rarestToken(ctx, p.Tokens, true)
+	if err != nil {
+		return nil, err
+	}
+	return &runs{driver: driver, words: []string{p.Tokens[driver]}}, nil
+}
+
+// prefixRunsOf is the runs of every word the query's rarest word starts, looked up once per
+// search.
+func (db *DB) prefixRunsOf(ctx context.Context, ns *nameSearch) (*runs, error) {
+	if ns.prefixRuns != nil {
+		return ns.prefixRuns, nil
+	}
+	driver, err := db.rarestToken(ctx, ns.Tokens, false)
+	if err != nil {
+		return nil, err
+	}
+	words, err := db.wordsWithPrefix(ctx, ns.Tokens[driver])
+	if err != nil {
+		return nil, err
+	}
+	ns.prefixRuns = &runs{driver: driver, words: words}
+	return ns.prefixRuns, nil
+}
+
+// runFilter is what a name run's row must meet besides its word, on the name columns of
+// alias a (name_tokens and customers both carry them): the other query words (the driver
+// word is the run's own), the rank's condition, and not being in a rank before.
+func runFilter(a string, p plan, rank int, keys []string, driver int) (string, []any) {
+	var b strings.Builder
+	var args []any
+	add := func(cond string, vals ...any) {
+		b.WriteString(" AND " + cond)
+		args = append(args, vals...)
+	}
+	whole := wholeWordsLike(p.Tokens)
+	wholeConds := make([]string, len(whole))
+	for i := range whole {
+		// The run's word may be a middle name, so the driver is checked here as well.
+		wholeConds[i] = "(' ' || " + a + ".short_key || ' ') LIKE ?"
+	}
+	if rank == rankWholeWords {
+		add(strings.Join(wholeConds, " AND "), anys(whole)...)
+	} else {
+		for i, t := range p.Tokens {
+			if i != driver {
+				// Every other token must start some word of the name; tokens are letters and digits.
+				add("(' ' || "+a+".search_name) LIKE ?", "% "+t+"%")
+			}
+		}
+		add("NOT ("+strings.Join(wholeConds, " AND ")+")", anys(whole)...)
+	}
+	add(a+".name_key <> ? AND "+a+".short_key <> ?", p.Key, p.Key)
+	if len(keys) > 0 {
+		add(a+".short_key NOT IN ("+placeholders(len(keys))+")", anys(keys)...)
+	}
+	return b.String(), args
 }
 
 // startOf is the cursor after the last hit, or cur when there is none.
@@ -79,24 +157,32 @@ func startOf(hits []hit, cur cursor) cursor {
 	return cur
 }
 
-// budgetBound returns the key of the budget-th row of the runs after cur, or nil when the
-// runs hold fewer rows than that (then reading them all is within budget).
-func (db *DB) budgetBound(ctx context.Context, words []string, cur cursor, budget int) (*cursor, error) {
+// runsUnion is a UNION ALL of one ordered, limited branch per word over name_tokens; branch
+// writes a branch's SQL for one word and returns its arguments.
+func runsUnion(words []string, branch func(word string) (string, []any)) (string, []any) {
 	var q strings.Builder
 	var args []any
-	q.WriteString("SELECT sort_name, id FROM (")
 	for i, w := range words {
 		if i > 0 {
 			q.WriteString(" UNION ALL ")
 		}
-		q.WriteString(`(SELECT sort_name, id FROM name_tokens WHERE token = ? AND (sort_name, id) > (?, ?)
-			ORDER BY sort_name, id LIMIT ?)`)
-		args = append(args, w, cur.Sort, cur.ID, budget)
+		sql, a := branch(w)
+		q.WriteString(sql)
+		args = append(args, a...)
 	}
-	q.WriteString(") AS runs ORDER BY sort_name, id OFFSET ? LIMIT 1")
-	args = append(args, budget-1)
+	return q.String(), args
+}
+
+// budgetBound returns the key of the budget-th row of the runs after cur, or nil when the
+// runs hold fewer rows than that (then reading them all is within budget).
+func (db *DB) budgetBound(ctx context.Context, words []string, cur cursor, budget int) (*cursor, error) {
+	runs, args := runsUnion(words, func(w string) (string, []any) {
+		return `(SELECT sort_name, id FROM name_tokens WHERE token = ? AND (sort_name, id) > (?, ?)
+			ORDER BY sort_name, id LIMIT ?)`, []any{w, cur.Sort, cur.ID, budget}
+	})
 	var b cursor
-	err := db.db.QueryRowContext(ctx, db.rebind(q.String()), args...).Scan(&b.Sort, &b.ID)
+	err := db.db.QueryRowContext(ctx, db.rebind("SELECT sort_name, id FROM ("+runs+") AS runs ORDER BY sort_name, id OFFSET ? LIMIT 1"),
+		append(args, budget-1)...).Scan(&b.Sort, &b.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -106,36 +192,53 @@ func (db *DB) budgetBound(ctx context.Context, words []string, cur cursor, budge
 	return &b, nil
 }
 
-// ginMatches finds up to n prefix matches after cur with the GIN index on the folded names,
-// appending them to prior: all matches are fetched and sorted, which is cheap because this
-// path only runs when they are sparse.
-func (db *DB) ginMatches(ctx context.Context, p plan, cur cursor, n int, prior []hit) ([]hit, error) {
-	terms := make([]string, len(p.Tokens))
-	for i, t := range p.Tokens {
-		terms[i] = t + ":*"
+// tsQuery is the GIN index's form of a rank's words: whole words, or prefixes.
+func tsQuery(tokens []string, exact bool) string {
+	terms := make([]string, len(tokens))
+	for i, t := range tokens {
+		terms[i] = t
+		if !exact {
+			terms[i] += ":*"
+		}
 	}
+	return strings.Join(terms, " & ")
+}
+
+// ginMatches finds up to n matches of a rank after cur with the GIN index on the folded
+// names, appending them to prior: all matches are fetched and sorted, which is cheap because
+// this path only runs when they are sparse.
+func (db *DB) ginMatches(ctx context.Context, p plan, rank int, keys []string, cur cursor, n int, prior []hit) ([]hit, error) {
+	filter, filterArgs := runFilter("c", p, rank, keys, -1)
 	q := `WITH m AS MATERIALIZED (
 			SELECT ` + db.customerColumns("c.") + `, c.sort_name AS sort_key
 			FROM customers c
-			WHERE to_tsvector('simple'::regconfig, c.search_name) @@ to_tsquery('simple'::regconfig, ?)
-			AND c.name_key <> ? AND c.short_key <> ? AND (c.sort_name, c.id) > (?, ?))
+			WHERE to_tsvector('simple'::regconfig, c.search_name) @@ to_tsquery('simple'::regconfig, ?)` + filter + `
+			AND (c.sort_name, c.id) > (?, ?))
 		SELECT * FROM m ORDER BY sort_key, id LIMIT ?`
-	hits, err := db.scan(ctx, q, []any{strings.Join(terms, " & "), p.Key, p.Key, cur.Sort, cur.ID, n},
-		func(h *hit, v any) { h.phase, h.sort = 1, asString(v) })
+	args := append([]any{tsQuery(p.Tokens, rank == rankWholeWords)}, filterArgs...)
+	hits, err := db.scan(ctx, q, append(args, cur.Sort, cur.ID, n),
+		func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
 	if err != nil {
 		return nil, fmt.Errorf("name index: %w", err)
 	}
 	return append(prior, hits...), nil
 }
 
-// rarestToken returns the index of the token matching the fewest customers.
-func (db *DB) rarestToken(ctx context.Context, tokens []string) (int, error) {
+// rarestToken returns the index of the token matching the fewest customers, as a whole word
+// or as a prefix.
+func (db *DB) rarestToken(ctx context.Context, tokens []string, exact bool) (int, error) {
+	if len(tokens) == 1 {
+		return 0, nil
+	}
 	best, bestCount := 0, int64(-1)
 	for i, t := range tokens {
+		hi := prefixUpper(t)
+		if exact {
+			hi = t
+		}
 		var c int64
 		err := db.db.QueryRowContext(ctx, db.rebind(
-			"SELECT coalesce(sum(customers), 0) FROM name_vocab WHERE token >= ? AND token < ?"),
-			t, prefixUpper(t)).Scan(&c)
+			"SELECT coalesce(sum(customers), 0) FROM name_vocab WHERE token >= ? AND token <= ?"), t, hi).Scan(&c)
 		if err != nil {
 			return 0, err
 		}
@@ -149,67 +252,83 @@ func (db *DB) rarestToken(ctx context.Context, tokens []string) (int, error) {
 // wordsWithPrefix lists the distinct name words starting with prefix, one index probe each
 // (a skip scan over name_tokens), so the list is always current.
 func (db *DB) wordsWithPrefix(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := db.db.QueryContext(ctx, `WITH RECURSIVE w (token) AS (
+	return db.queryStrings(ctx, `WITH RECURSIVE w (token) AS (
 			(SELECT token FROM name_tokens WHERE token >= $1 AND token < $2 ORDER BY token LIMIT 1)
 			UNION ALL
 			SELECT (SELECT t.token FROM name_tokens t WHERE t.token > w.token AND t.token < $2 ORDER BY t.token LIMIT 1)
 			FROM w WHERE w.token IS NOT NULL)
 		SELECT token FROM w WHERE token IS NOT NULL`, prefix, prefixUpper(prefix))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var w string
-		if err := rows.Scan(&w); err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
 }
 
-// mergeRuns reads up to n rows after cur from the runs of the given words, in display order.
-// With bound set, only rows up to and including bound are read.
-func (db *DB) mergeRuns(ctx context.Context, p plan, driver int, words []string, cur cursor, bound *cursor, n int) ([]hit, error) {
-	var filter strings.Builder
-	var filterArgs []any
+// mergeRuns reads up to n rows after cur from the runs of the given words that meet filter,
+// in display order. With bound set, only rows up to and including bound are read.
+func (db *DB) mergeRuns(ctx context.Context, rank int, words []string, filter string, filterArgs []any, cur cursor, bound *cursor, n int) ([]hit, error) {
 	if bound != nil {
-		filter.WriteString(" AND (t.sort_name, t.id) <= (?, ?)")
-		filterArgs = append(filterArgs, bound.Sort, bound.ID)
-	}
-	for i, t := range p.Tokens {
-		if i == driver {
-			continue
-		}
-		// Every other token must start some word of the name; tokens are letters and digits.
-		filter.WriteString(" AND (' ' || t.search_name) LIKE ?")
-		filterArgs = append(filterArgs, "% "+t+"%")
+		filter += " AND (t.sort_name, t.id) <= (?, ?)"
+		filterArgs = append(filterArgs[:len(filterArgs):len(filterArgs)], bound.Sort, bound.ID)
 	}
 	// Each run is read from name_tokens' covering index alone; only the page's rows are then
 	// fetched from customers.
-	branch := `(SELECT t.sort_name, t.id FROM name_tokens t
-		WHERE t.token = ? AND (t.sort_name, t.id) > (?, ?)` + filter.String() + `
-		AND t.name_key <> ? AND t.short_key <> ?
-		ORDER BY t.sort_name, t.id LIMIT ?)`
-	var q strings.Builder
-	var args []any
-	q.WriteString("SELECT " + db.customerColumns("c.") + ", r.sort_name FROM (SELECT sort_name, id FROM (")
-	for i, w := range words {
-		if i > 0 {
-			q.WriteString(" UNION ALL ")
-		}
-		q.WriteString(branch)
-		args = append(args, w, cur.Sort, cur.ID)
-		args = append(args, filterArgs...)
-		args = append(args, p.Key, p.Key, n)
-	}
-	q.WriteString(") AS runs ORDER BY sort_name, id LIMIT ?) AS r JOIN customers c ON c.id = r.id ORDER BY r.sort_name, r.id")
-	args = append(args, n)
-	hits, err := db.scan(ctx, q.String(), args, func(h *hit, v any) { h.phase, h.sort = 1, asString(v) })
+	runs, args := runsUnion(words, func(w string) (string, []any) {
+		a := append([]any{w, cur.Sort, cur.ID}, filterArgs...)
+		return `(SELECT t.sort_name, t.id FROM name_tokens t
+			WHERE t.token = ? AND (t.sort_name, t.id) > (?, ?)` + filter + `
+			ORDER BY t.sort_name, t.id LIMIT ?)`, append(a, n)
+	})
+	q := "SELECT " + db.customerColumns("c.") + ", r.sort_name FROM (SELECT sort_name, id FROM (" + runs +
+		") AS runs ORDER BY sort_name, id LIMIT ?) AS r JOIN customers c ON c.id = r.id ORDER BY r.sort_name, r.id"
+	hits, err := db.scan(ctx, q, append(args, n), func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
 	if err != nil {
 		return nil, fmt.Errorf("merge name runs: %w", err)
 	}
 	return hits, nil
+}
+
+// countNamesPostgres counts the customers whose name words start with every query word, up
+// to DB.countCap+1, from the first DB.countBudget rows of the rarest word's runs, read in
+// order from the index alone; the count stops at the cap's next match. So a broad query reads
+// about as many rows as it counts, and no count reads more than the budget. When the runs go
+// on past the budget with no more than the cap matching in it, the matches are sparse and the
+// count is a lower bound (atLeast): counting them exactly would mean reading every run or
+// intersecting large posting lists, tens of milliseconds on a big portfolio.
+func (db *DB) countNamesPostgres(ctx context.Context, ns *nameSearch) (n int, atLeast bool, err error) {
+	p := ns.plan
+	r, err := db.prefixRunsOf(ctx, ns)
+	if err != nil || len(r.words) == 0 {
+		return 0, false, err
+	}
+	match := "TRUE"
+	var matchArgs []any
+	for i, t := range p.Tokens {
+		if i != r.driver {
+			match += " AND (' ' || search_name) LIKE ?"
+			matchArgs = append(matchArgs, "% "+t+"%")
+		}
+	}
+	runs, args := runsUnion(r.words, func(w string) (string, []any) {
+		return `(SELECT sort_name, id, search_name FROM name_tokens WHERE token = ?
+			ORDER BY sort_name, id LIMIT ?)`, []any{w, db.countBudget}
+	})
+	// A customer with two words of the prefix comes twice, adjacent: DISTINCT ON drops the
+	// copy without stopping the stream.
+	err = db.db.QueryRowContext(ctx, db.rebind(`SELECT count(*) FROM (
+			SELECT DISTINCT ON (sort_name, id) sort_name, id FROM (
+				SELECT sort_name, id, search_name FROM (`+runs+`) AS runs ORDER BY sort_name, id LIMIT ?) AS r
+			WHERE `+match+` ORDER BY sort_name, id LIMIT ?) AS m`),
+		append(append(args, db.countBudget), append(matchArgs, db.countCap+1)...)...).Scan(&n)
+	if err != nil {
+		return 0, false, fmt.Errorf("count name runs: %w", err)
+	}
+	if n > db.countCap {
+		return n, false, nil
+	}
+	// Whether the runs ended within the budget: one range of the index, every word at once.
+	var rows int
+	driver := p.Tokens[r.driver]
+	if err := db.db.QueryRowContext(ctx, db.rebind(`SELECT count(*) FROM (
+			SELECT 1 FROM name_tokens WHERE token >= ? AND token < ? LIMIT ?) AS t`),
+		driver, prefixUpper(driver), db.countBudget+1).Scan(&rows); err != nil {
+		return 0, false, fmt.Errorf("count name runs: %w", err)
+	}
+	return n, rows > db.countBudget, nil
 }

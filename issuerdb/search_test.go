@@ -94,13 +94,15 @@ func TestSearchEveryKind(t *testing.T) {
 	}
 }
 
-// searchAll pages through every result of text, limit rows at a time, and checks each page.
+// searchAll pages through every result of text, limit rows at a time, and checks each page:
+// its size, its cards, and that its count and offset agree with the rows all pages return.
 func searchAll(t *testing.T, db *DB, text string, limit int) []string {
 	t.Helper()
 	var ids []string
+	var pages []Page
 	after := ""
-	for pages := 0; ; pages++ {
-		if pages > testCustomers {
+	for n := 0; ; n++ {
+		if n > testCustomers {
 			t.Fatal("pagination does not end")
 		}
 		page, err := db.Search(context.Background(), Query{Text: text, After: after, Limit: limit})
@@ -110,24 +112,46 @@ func searchAll(t *testing.T, db *DB, text string, limit int) []string {
 		if len(page.Customers) > limit {
 			t.Fatalf("page of %d rows, limit %d", len(page.Customers), limit)
 		}
+		if page.Offset != len(ids) {
+			t.Errorf("Search(%q) page %d: offset %d, want %d", text, n, page.Offset, len(ids))
+		}
 		for _, c := range page.Customers {
 			if len(c.Cards) == 0 {
 				t.Errorf("customer %s comes without its cards", c.ID)
 			}
 			ids = append(ids, c.ID)
 		}
+		pages = append(pages, page)
 		if page.Next == "" {
-			return ids
+			break
 		}
 		if len(page.Customers) != limit {
 			t.Fatalf("a page before the last holds %d rows, want %d", len(page.Customers), limit)
 		}
 		after = page.Next
 	}
+	wantTotal, wantOver := len(ids), len(ids) > db.countCap
+	if wantOver {
+		wantTotal = db.countCap
+	}
+	for n, p := range pages {
+		if p.TotalAtLeast {
+			// A lower bound only where a test lowered PostgreSQL's count budget, and a true one.
+			if db.countBudget == defaultCountBudget || p.Total > len(ids) || p.TotalOver {
+				t.Errorf("Search(%q) page %d: count at least %d (over %v) of %d rows", text, n, p.Total, p.TotalOver, len(ids))
+			}
+			continue
+		}
+		if p.Total != wantTotal || p.TotalOver != wantOver {
+			t.Errorf("Search(%q) page %d: count %d (over %v), want %d (over %v)", text, n, p.Total, p.TotalOver, wantTotal, wantOver)
+		}
+	}
+	return ids
 }
 
-// TestSearchPostgresNameFallback lowers the read budget of PostgreSQL's name search so that
-// multi-word queries take the GIN fallback mid-page: the rows must not change.
+// TestSearchPostgresNameFallback lowers the read budgets of PostgreSQL's name search and count
+// so that multi-word queries take the GIN fallback mid-page: the rows and counts must not
+// change.
 func TestSearchPostgresNameFallback(t *testing.T) {
 	u := mustPostgresDB(t)
 	if u == "" {
@@ -136,7 +160,7 @@ func TestSearchPostgresNameFallback(t *testing.T) {
 	all := portfolio(testCustomers)
 	db := mustSeeded(t, u, testCustomers, Options{})
 	for _, budget := range []int{1, 3, 40} {
-		db.readBudget = budget
+		db.readBudget, db.countBudget = budget, budget
 		for _, sc := range searchCases(all) {
 			if sc.kind != KindName {
 				continue
@@ -145,6 +169,69 @@ func TestSearchPostgresNameFallback(t *testing.T) {
 			if diff := cmp.Diff(expectedIDs(all, p), searchAll(t, db, sc.text, 7)); diff != "" {
 				t.Errorf("budget %d, %q (-want +got):\n%s", budget, sc.text, diff)
 			}
+		}
+	}
+}
+
+// TestSearchCountStopsAtCap lowers the count's cap below the matches of broad queries: every
+// page then says "over" the cap, on both engines.
+func TestSearchCountStopsAtCap(t *testing.T) {
+	all := portfolio(testCustomers)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			db.countCap = 40
+			for _, text := range []string{"a", "j", "smith", "zoe", "j s"} {
+				p, _ := parseQuery(text, "GB")
+				want := expectedIDs(all, p)
+				if len(want) <= db.countCap {
+					t.Fatalf("%q matches %d customers, not more than the cap: the case proves nothing", text, len(want))
+				}
+				if diff := cmp.Diff(want, searchAll(t, db, text, 25)); diff != "" {
+					t.Errorf("%q (-want +got):\n%s", text, diff)
+				}
+				page, err := db.Search(context.Background(), Query{Text: text, Limit: 25})
+				if err != nil || page.Total != db.countCap || !page.TotalOver || page.TotalAtLeast {
+					t.Errorf("%q: count %d (over %v, at least %v), %v; want over %d", text, page.Total, page.TotalOver, page.TotalAtLeast, err, db.countCap)
+				}
+			}
+		})
+	}
+}
+
+// TestSearchPostgresCountIsBounded: PostgreSQL's count reads at most its budget of name-run
+// rows; past it, with no more than the cap matching, it says how many it found, as a lower
+// bound, and it says a count is exact only when the runs ended within the budget.
+func TestSearchPostgresCountIsBounded(t *testing.T) {
+	u := mustPostgresDB(t)
+	if u == "" {
+		t.Skip("no PostgreSQL")
+	}
+	all := portfolio(testCustomers)
+	db := mustSeeded(t, u, testCustomers, Options{})
+	db.countBudget = 60
+	for _, tc := range []struct {
+		text    string
+		atLeast bool
+	}{
+		// Sparse: the runs of "j" are longer than the budget, "s" matches fewer than the cap.
+		{"j s", true},
+		// The runs of "lukasz" fit in the budget: exact.
+		{"lukasz", false},
+	} {
+		p, _ := parseQuery(tc.text, "GB")
+		want := len(expectedIDs(all, p))
+		if want <= 10 {
+			t.Fatalf("%q matches %d customers: one page, nothing to count", tc.text, want)
+		}
+		page, err := db.Search(context.Background(), Query{Text: tc.text, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.TotalAtLeast != tc.atLeast || page.TotalOver || page.Total > want || page.Total > db.countBudget ||
+			!tc.atLeast && page.Total != want {
+			t.Errorf("%q: count %d (at least %v, over %v), %d match; want at least %v", tc.text, page.Total,
+				page.TotalAtLeast, page.TotalOver, want, tc.atLeast)
 		}
 	}
 }
@@ -234,7 +321,10 @@ func TestSearchBadCursor(t *testing.T) {
 				t.Fatalf("first page: %v, next %q", err, page.Next)
 			}
 			for _, after := range []string{"garbage!", "e30", page.Next + "x", strings.Repeat("A", 2000),
-				cursor{Kind: KindName, Phase: 7}.encode(), cursor{Kind: KindName, Ord: -1}.encode()} {
+				cursor{Kind: KindName, Phase: 7}.encode(), cursor{Kind: KindName, Phase: -1}.encode(),
+				cursor{Kind: KindName, Ord: -1}.encode(), cursor{Kind: KindName, Phase: rankCompletion, Len: -3}.encode(),
+				cursor{Kind: KindName, Len: maxCursorLen + 1}.encode(), cursor{Kind: KindName, Shown: -20}.encode(),
+				cursor{Kind: KindName, Shown: MaxSeedCustomers + 1}.encode()} {
 				if _, err := db.Search(ctx, Query{Text: "a", After: after}); !errors.Is(err, ErrInvalidQuery) {
 					t.Errorf("after %q: err = %v, want ErrInvalidQuery", after, err)
 				}

@@ -13,6 +13,12 @@ type AuditPage struct {
 	FirstURL string `json:"first,omitempty"`
 	// ExportURL downloads every event matching the filter as CSV.
 	ExportURL string `json:"export"`
+	// Problem says why the filter was refused; the page then lists no events.
+	Problem string `json:"error,omitempty"`
+	// History is the customer id when the page is that customer's access history.
+	History string `json:"customerHistory,omitempty"`
+	// Range says which times the filter covers, in UTC ("from 2026-12-01T00:00:00Z").
+	Range string `json:"range,omitempty"`
 }
 
 // AuditFilterForm is the filter form as the auditor filled it in, echoed back, with the
@@ -26,6 +32,13 @@ type AuditFilterForm struct {
 	To         string   `json:"to,omitempty"`
 	Actions    []Option `json:"-"`
 	Outcomes   []Option `json:"-"`
+	// ActorOptions are the suggested actors: value the subject, label the name.
+	ActorOptions []Option `json:"-"`
+	// Invalid names the field a refused filter is at fault in ("actor", "from", …).
+	Invalid string `json:"-"`
+	// TimeExample and TimePattern are the time fields' placeholder and HTML pattern.
+	TimeExample string `json:"-"`
+	TimePattern string `json:"-"`
 }
 
 // Option is one choice of a select.

@@ -2,7 +2,7 @@ package views
 
 // SearchResults is the view model of the customer search: the page around the box and the
 // results fragment htmx swaps while the agent types. The JSON twin of /customers is this
-// struct as well, so scripts see exactly what the screen shows (masked the same way).
+// struct as well, so scripts see what the screen shows (masked the same way).
 type SearchResults struct {
 	Query string `json:"query"`
 	// Kind is what the query was understood as ("email", "name", …) and KindLabel how the page
@@ -12,6 +12,15 @@ type SearchResults struct {
 	// Message explains why the query cannot be run; it replaces the results.
 	Message string      `json:"message,omitempty"`
 	Rows    []SearchRow `json:"results"`
+	// From and To number the rows of this page (1-based), Total counts every match up to a
+	// cap, TotalOver says more match than that and TotalAtLeast that Total is a lower bound;
+	// CountText says it in words ("Showing 20 of 228", "Showing 21–40 of over 1,000").
+	From         int    `json:"from,omitempty"`
+	To           int    `json:"to,omitempty"`
+	Total        int    `json:"total"`
+	TotalOver    bool   `json:"totalOver,omitempty"`
+	TotalAtLeast bool   `json:"totalAtLeast,omitempty"`
+	CountText    string `json:"-"`
 	// NextURL is the link to the next page, "" on the last one.
 	NextURL string `json:"next,omitempty"`
 	// Recent is the signed-in user's recently viewed customers, shown while the box is empty;
@@ -39,23 +48,37 @@ type RecentItem struct {
 	ViewedISO string `json:"viewedAt"`
 }
 
-// SearchRow is one customer in the results table.
+// SearchRow is one customer in the results table: what tells namesakes apart (where they
+// live, their cards) rather than internal ids.
 type SearchRow struct {
-	CustomerID string        `json:"customerId"`
-	ConsumerID string        `json:"consumerId"`
-	Name       string        `json:"name"`
-	Email      string        `json:"email"`
-	Phone      string        `json:"phone"`
-	Status     string        `json:"status"`
-	Cards      []CardSummary `json:"cards"`
-	URL        string        `json:"url"`
+	CustomerID string `json:"customerId"`
+	ConsumerID string `json:"consumerId"`
+	Name       string `json:"name"`
+	// NameParts is Name cut where the query matched it, for the highlight.
+	NameParts []TextPart `json:"-"`
+	// Place is the city with the postal code ("Manchester M4 1AB"), Country its ISO code.
+	Place   string        `json:"place"`
+	Country string        `json:"country"`
+	Email   string        `json:"email"`
+	Phone   string        `json:"phone"`
+	Status  string        `json:"status"`
+	Cards   []CardSummary `json:"cards"`
+	URL     string        `json:"url"`
 }
 
-// CardSummary is a card as one line of a results row.
+// TextPart is a piece of displayed text; Mark highlights it as what the search matched.
+type TextPart struct {
+	Text string
+	Mark bool
+}
+
+// CardSummary is a card as one line of a results row. Match marks the card whose last 4 the
+// query gave.
 type CardSummary struct {
 	Scheme string `json:"scheme"`
 	Last4  string `json:"last4"`
 	Status string `json:"status"`
+	Match  bool   `json:"-"`
 }
 
 // CustomerRecord is the issuer half of the customer page: the record as the issuer holds it.

@@ -16,6 +16,60 @@
     }
   });
 
+  // The search results by keyboard: ↓ in the box moves to the first result, ↓ and ↑ move
+  // between results (↑ from the first goes back to the box), Esc returns to the box, and
+  // Enter on a result follows its link as any link does.
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "ArrowDown" && ev.key !== "ArrowUp" && ev.key !== "Escape") return;
+    if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    var box = document.querySelector("[data-search-box]");
+    if (!box) return;
+    var links = Array.prototype.slice.call(document.querySelectorAll("#search-results [data-result-link]"));
+    if (ev.target === box) {
+      if (ev.key === "ArrowDown" && links.length) {
+        ev.preventDefault();
+        links[0].focus();
+      }
+      return;
+    }
+    var i = links.indexOf(ev.target);
+    if (i < 0) return;
+    ev.preventDefault();
+    if (ev.key === "ArrowDown") {
+      if (i + 1 < links.length) links[i + 1].focus();
+    } else if (ev.key === "ArrowUp" && i > 0) {
+      links[i - 1].focus();
+    } else {
+      box.focus();
+    }
+  });
+
+  // Every search is an audit event, so Enter searches only for text not already searched: the
+  // results that came in as the agent typed, or a request for them still on its way, are not
+  // asked for a second time. A failed request may be repeated.
+  var lastSearched = null;
+  function searchForm(ev) {
+    var elt = ev.detail && ev.detail.elt;
+    return elt && elt.hasAttribute && elt.hasAttribute("data-search-form") ? elt : null;
+  }
+  document.addEventListener("htmx:confirm", function (ev) {
+    var form = searchForm(ev);
+    var trigger = ev.detail && ev.detail.triggeringEvent;
+    if (!form || !trigger || trigger.type !== "submit") return;
+    var box = form.querySelector("[data-search-box]");
+    var results = document.getElementById("search-results");
+    var shown = results ? results.getAttribute("data-query") : null;
+    if (box && (box.value === lastSearched || (lastSearched === null && box.value === shown))) ev.preventDefault();
+  });
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var form = searchForm(ev);
+    var box = form && form.querySelector("[data-search-box]");
+    if (box) lastSearched = box.value;
+  });
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    if (searchForm(ev) && ev.detail && !ev.detail.successful) lastSearched = null;
+  });
+
   // Idle-timeout warning. The server ends a session after data-idle-timeout seconds without a
   // request; this only tells the user in time. Every htmx request counts as activity, as it
   // does on the server. "Stay signed in" pings /auth/session; past the limit the page goes to

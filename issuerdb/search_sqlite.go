@@ -1,0 +1,25 @@
+package issuerdb
+
+import "context"
+
+// ftsMatches returns, on SQLite, the customers of the whole-words or the other rank after cur
+// from the full-text index, whose rowids are the display order: a page costs a page of index
+// steps however many names match. Customers of the ranks before are left out.
+func (db *DB) ftsMatches(ctx context.Context, p plan, rank int, keys []string, cur cursor, n int) ([]hit, error) {
+	match := ftsWholeWordsQuery(p.Tokens)
+	if rank == rankOther {
+		match = "(" + ftsPrefixQuery(p.Tokens) + ") NOT (" + match + ")"
+	}
+	extra := &extraColumns{
+		exprs: []string{"f.rowid"},
+		from:  "FROM customer_fts f JOIN name_order o ON o.ord = f.rowid JOIN customers c ON c.rowid = o.customer_rowid",
+		fill:  func(h *hit, v []any) { h.phase, h.ord = rank, asInt(v[0]) },
+	}
+	where := "WHERE customer_fts MATCH ? AND f.rowid > ? AND c.name_key <> ? AND c.short_key <> ?"
+	args := []any{match, cur.Ord, p.Key, p.Key}
+	if len(keys) > 0 {
+		where += " AND c.short_key NOT IN (" + placeholders(len(keys)) + ")"
+		args = append(args, anys(keys)...)
+	}
+	return db.query(ctx, where+" ORDER BY f.rowid LIMIT ?", append(args, n), extra)
+}
