@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,8 +38,9 @@ const TruncatedMarker = "# export truncated: more than 100000 events match; narr
 // newest first; Before is the keyset cursor (only events with seq < Before), 0 for the first
 // page.
 type Filter struct {
-	// Actor matches, ignoring case, the start of the actor's subject, of their display name or
-	// of any word of it: "agent" and "alex" both find Alex Agent (devidp-agent).
+	// Actor matches, ignoring case, the start of the actor's subject, of their display name,
+	// of any word of it, or of the email their latest sign-in gave (see NoteSignIn): "agent",
+	// "alex" and "agent@dev" all find Alex Agent (devidp-agent, agent@devidp.invalid).
 	Actor      string
 	CustomerID string
 	Action     Action
@@ -129,6 +131,15 @@ func (t *Trail) resolveActor(ctx context.Context, f Filter) (Filter, error) {
 			if ActorMatches(f.Actor, v, col.words) {
 				*col.dst = append(*col.dst, v)
 			}
+		}
+	}
+	byEmail, err := t.emailSubjects(ctx, f.Actor)
+	if err != nil {
+		return f, err
+	}
+	for _, sub := range byEmail {
+		if !slices.Contains(m.subjects, sub) {
+			m.subjects = append(m.subjects, sub)
 		}
 	}
 	if len(m.subjects)+len(m.names) > maxActorMatches {
@@ -280,9 +291,10 @@ func (t *Trail) Query(ctx context.Context, f Filter) (ResultPage, error) {
 	return page, nil
 }
 
-// RecentActors returns up to limit distinct actors of the latest events, most recent first:
-// the suggestions of the actor filter.
-func (t *Trail) RecentActors(ctx context.Context, limit int) ([]Actor, error) {
+// RecentActors returns up to limit distinct actors of the latest events, most recent first,
+// each with the email of their latest sign-in when the directory has one: the suggestions of
+// the actor filter.
+func (t *Trail) RecentActors(ctx context.Context, limit int) ([]Person, error) {
 	rows, err := t.db.QueryContext(ctx, t.db.Rebind(
 		"SELECT actor_iss, actor_sub, actor_name FROM audit_events WHERE actor_sub <> '' ORDER BY seq DESC LIMIT ?"),
 		recentActorEvents)
@@ -305,7 +317,16 @@ func (t *Trail) RecentActors(ctx context.Context, limit int) ([]Actor, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("audit: recent actors: %w", err)
 	}
-	return out, nil
+	rows.Close()
+	emails, err := t.emailsOf(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	people := make([]Person, len(out))
+	for i, a := range out {
+		people[i] = Person{Issuer: a.Issuer, Subject: a.Subject, Name: a.Name, Email: emails[[2]string{a.Issuer, a.Subject}]}
+	}
+	return people, nil
 }
 
 // recentActorEvents is how many of the latest events RecentActors looks through.

@@ -12,8 +12,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestAuditFiltersInChromium: the auditor finds the agent by "agent" and by "Alex" (the
-// filter takes the start of a subject or a name in any case, and suggests recent actors),
+// TestAuditFiltersInChromium: the auditor finds the agent by "agent", by "Alex" and by the
+// start of the agent's email (the filter takes the start of a subject, a name or the email of
+// the latest sign-in in any case, and suggests recent actors with their email),
 // filters by an ISO 8601 UTC time typed as text, is stopped by the browser and then by the
 // server on a time that is not one, and opens a customer's access history from a row.
 func TestAuditFiltersInChromium(t *testing.T) {
@@ -34,6 +35,9 @@ func TestAuditFiltersInChromium(t *testing.T) {
 	if got := evalString(t, b, `[...document.querySelectorAll('#actor-suggestions option')].map(o => o.value).join(" ")`); !strings.Contains(got, "devidp-agent") {
 		t.Errorf("the actor field suggests %q, not the agent", got)
 	}
+	if got := evalString(t, b, `[...document.querySelectorAll('#actor-suggestions option')].map(o => o.label).join("|")`); !strings.Contains(got, "Alex Agent · agent@devidp.invalid") {
+		t.Errorf("the suggestions are labelled %q, without the agent's email", got)
+	}
 	filter := func(field, value string) {
 		t.Helper()
 		evalString(t, b, `document.querySelector('[data-testid="filter-actor"]').value = "", document.querySelector('[data-testid="filter-from"]').value = "", ""`)
@@ -41,7 +45,7 @@ func TestAuditFiltersInChromium(t *testing.T) {
 		b.Do(chromedp.Click(chromedp.CSS(`[data-testid="filter-submit"]`)))
 		b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="filter-` + field + `"][value="` + value + `"]`)))
 	}
-	for _, actor := range []string{"agent", "Alex", "ALEX AG"} {
+	for _, actor := range []string{"agent", "Alex", "ALEX AG", "Agent@DevIDP"} {
 		filter("actor", actor)
 		names := evalString(t, b, `[...new Set([...document.querySelectorAll('[data-testid="audit-row"]')].map(r => r.children[2].firstChild.textContent.trim()))].join("|")`)
 		if names != "Alex Agent" {

@@ -20,7 +20,8 @@ type AuditTrail interface {
 	Query(ctx context.Context, f audit.Filter) (audit.ResultPage, error)
 	ExportCSV(ctx context.Context, w io.Writer, f audit.Filter) (int, error)
 	Status(ctx context.Context) (audit.VerifyReport, error)
-	RecentActors(ctx context.Context, limit int) ([]audit.Actor, error)
+	RecentActors(ctx context.Context, limit int) ([]audit.Person, error)
+	NoteSignIn(ctx context.Context, p audit.Person) error
 }
 
 // actorSuggestions is how many recent actors the actor filter suggests.
@@ -81,7 +82,7 @@ func timeRange(from, to time.Time) string {
 }
 
 // actorOptions are the actor filter's suggestions: each recent actor's subject, labelled with
-// their name. A trail that cannot list them only leaves the suggestions out.
+// their name and email. A trail that cannot list them only leaves the suggestions out.
 func (h *Handler) actorOptions(c echo.Context) []views.Option {
 	ctx := c.Request().Context()
 	actors, err := h.auditTrail.RecentActors(ctx, actorSuggestions)
@@ -91,7 +92,11 @@ func (h *Handler) actorOptions(c echo.Context) []views.Option {
 	}
 	opts := make([]views.Option, 0, len(actors))
 	for _, a := range actors {
-		opts = append(opts, views.Option{Value: a.Subject, Label: cleanText(a.Name)})
+		label := cleanText(a.Name)
+		if a.Email != "" {
+			label += " · " + cleanText(a.Email)
+		}
+		opts = append(opts, views.Option{Value: a.Subject, Label: label})
 	}
 	return opts
 }

@@ -150,7 +150,12 @@ func (u unused) Status(context.Context) (audit.VerifyReport, error) {
 	return audit.VerifyReport{}, errUnused
 }
 
-func (u unused) RecentActors(context.Context, int) ([]audit.Actor, error) {
+func (u unused) NoteSignIn(context.Context, audit.Person) error {
+	u.fail("AuditTrail.NoteSignIn")
+	return nil
+}
+
+func (u unused) RecentActors(context.Context, int) ([]audit.Person, error) {
 	u.fail("AuditTrail.RecentActors")
 	return nil, errUnused
 }

@@ -72,7 +72,11 @@ func (h *Handler) StartLogin(c echo.Context) error {
 func (h *Handler) Callback(c echo.Context) error {
 	noStore(c)
 	_, next, err := h.signIn.FinishLogin(c.Response(), c.Request(), func(u auth.User) error {
-		return h.recordSignIn(c, u, audit.ActionLogin, audit.Success, nil)
+		if err := h.recordSignIn(c, u, audit.ActionLogin, audit.Success, nil); err != nil {
+			return err
+		}
+		h.noteSignIn(c, u)
+		return nil
 	})
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, next)
@@ -171,6 +175,18 @@ func (h *Handler) recordSignIn(c echo.Context, u auth.User, action audit.Action,
 		return fmt.Errorf("handlers: audit %s: %w", action, err)
 	}
 	return nil
+}
+
+// noteSignIn lists the person who just signed in, with their email, in the trail's directory
+// the auditors' actor filter matches email prefixes in. The sign-in event is already durable;
+// a directory that cannot be written only leaves the email out of the filter, so it is
+// logged, not refused.
+func (h *Handler) noteSignIn(c echo.Context, u auth.User) {
+	ctx := c.Request().Context()
+	p := audit.Person{Issuer: u.Issuer, Subject: u.Subject, Name: u.Name, Email: u.Email}
+	if err := h.auditTrail.NoteSignIn(ctx, p); err != nil {
+		Logger(ctx, h.log).Warn("audit sign-in directory", slog.String("error", err.Error()))
+	}
 }
 
 // AuthEvent builds the audit event of a sign-in, sign-out, expiry or refusal for the current

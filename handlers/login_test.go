@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -40,21 +41,48 @@ func (f *fakeSignIn) Logout(http.ResponseWriter, *http.Request) (string, auth.Us
 	return f.logout()
 }
 
-var ada = auth.User{Issuer: "https://idp.test", Subject: "staff-1", Name: "Ada Agent", Roles: []auth.Role{auth.RoleAgent}}
+var ada = auth.User{Issuer: "https://idp.test", Subject: "staff-1", Name: "Ada Agent", Email: "ada.agent@bank.example", Roles: []auth.Role{auth.RoleAgent}}
 
 func newLoginServer(t *testing.T, s *fakeSignIn, a *fakeAuditor) *echo.Echo {
+	e, _ := newLoginServerWithDirectory(t, s, a)
+	return e
+}
+
+// newLoginServerWithDirectory is newLoginServer that also returns the sign-in directory the
+// handler notes people in (nil without an auditor).
+func newLoginServerWithDirectory(t *testing.T, s *fakeSignIn, a *fakeAuditor) (*echo.Echo, *signInDirectory) {
 	t.Helper()
 	assets, err := static.Load("/static")
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := Deps{Assets: assets, Version: "test", SignIn: s}
+	var dir *signInDirectory
 	if a != nil {
 		d.Auditor = a
+		dir = &signInDirectory{AuditTrail: unused{tb: t, strict: true}, auditor: a}
+		d.AuditTrail = dir
 	}
 	e := echo.New()
 	mustNew(t, d).register(e, nil)
-	return e
+	return e, dir
+}
+
+// signInDirectory is the trail's directory of people who signed in, as the login handler
+// notes them; it checks that the sign-in event was recorded first.
+type signInDirectory struct {
+	AuditTrail
+	auditor *fakeAuditor
+	noted   []audit.Person
+	err     error
+}
+
+func (d *signInDirectory) NoteSignIn(_ context.Context, p audit.Person) error {
+	if len(d.auditor.events) == 0 || d.auditor.events[len(d.auditor.events)-1].Action != audit.ActionLogin {
+		return errors.New("noted before the sign-in event was recorded")
+	}
+	d.noted = append(d.noted, p)
+	return d.err
 }
 
 func getPage(e *echo.Echo, target string) (*httptest.ResponseRecorder, *goquery.Document) {
@@ -108,7 +136,7 @@ func TestCallbackNoRoleShowsNoAccess(t *testing.T) {
 
 func TestCallbackSuccessAuditsBeforeTheSession(t *testing.T) {
 	a := &fakeAuditor{}
-	e := newLoginServer(t, &fakeSignIn{finish: func(approve func(auth.User) error) (auth.User, string, error) {
+	e, dir := newLoginServerWithDirectory(t, &fakeSignIn{finish: func(approve func(auth.User) error) (auth.User, string, error) {
 		if err := approve(ada); err != nil {
 			return auth.User{}, "", &auth.LoginError{Reason: auth.ReasonNotRecorded, User: &ada, Err: err}
 		}
@@ -121,6 +149,17 @@ func TestCallbackSuccessAuditsBeforeTheSession(t *testing.T) {
 	if len(a.events) != 1 || a.events[0].Action != audit.ActionLogin || a.events[0].Actor.Subject != "staff-1" {
 		t.Errorf("audit events = %+v", a.events)
 	}
+	// After the event, the person and their email join the directory the actor filter reads;
+	// a directory that cannot be written does not stop the sign-in.
+	if len(dir.noted) != 1 || dir.noted[0] != (audit.Person{Issuer: ada.Issuer, Subject: ada.Subject, Name: ada.Name, Email: ada.Email}) {
+		t.Errorf("directory noted %+v", dir.noted)
+	}
+	dir.err = audit.ErrUnavailable
+	if w, _ := getPage(e, "/auth/callback?code=x&state=y"); w.Code != http.StatusSeeOther || len(dir.noted) != 2 {
+		t.Errorf("sign-in with the directory down: %d, noted %d", w.Code, len(dir.noted))
+	}
+	a.events = nil
+	dir.err = nil
 
 	// The same sign-in with a broken audit trail is not completed.
 	a.err = errors.New("disk full")
