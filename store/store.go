@@ -39,6 +39,8 @@ type DB struct {
 	// PostgreSQL): its SQLite driver runs several internal operations at once, which a pool of
 	// one serialises instead of meeting SQLITE_BUSY.
 	queue *sql.DB
+	// stmts are the hot statements, prepared once (see Prepared).
+	stmts stmtCache
 }
 
 //go:embed migrations
@@ -115,7 +117,7 @@ func open(t sqldialect.Target) (*DB, error) {
 
 // Close releases every connection.
 func (db *DB) Close() error {
-	err := db.DB.Close()
+	err := errors.Join(db.stmts.closeAll(), db.DB.Close())
 	if db.queue != nil {
 		err = errors.Join(err, db.queue.Close())
 	}
