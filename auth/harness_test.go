@@ -16,19 +16,21 @@ import (
 )
 
 // testDB opens a fresh dashboard database: a SQLite file always, or a throwaway PostgreSQL
-// database when CTPDESK_TEST_POSTGRES_URL is set and postgres is asked for.
-func testDB(tb testing.TB, dialect store.Dialect) *store.DB {
+// database when CTPDESK_TEST_POSTGRES_URL is set and postgres is asked for. It also returns
+// the database's URL, for a second instance on the same database.
+func testDB(tb testing.TB, dialect store.Dialect) (*store.DB, string) {
 	tb.Helper()
-	ctx := context.Background()
-	if dialect == store.SQLite {
-		db, err := store.Open(ctx, "sqlite:"+filepath.Join(tb.TempDir(), "ctpdesk.db"))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { db.Close() })
-		return db
+	url := "sqlite:" + filepath.Join(tb.TempDir(), "ctpdesk.db")
+	if dialect != store.SQLite {
+		url = pgtest.URL(tb, "ctpdesk_auth_test")
 	}
-	db, err := store.Open(ctx, pgtest.URL(tb, "ctpdesk_auth_test"))
+	return openTestDB(tb, url), url
+}
+
+// openTestDB opens the dashboard database at url for the length of the test.
+func openTestDB(tb testing.TB, url string) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), url)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -41,6 +43,7 @@ type harness struct {
 	clock    *testClock
 	op       *fakeOP
 	db       *store.DB
+	dbURL    string
 	sessions *SessionStore
 	auth     *Authenticator
 }
@@ -51,7 +54,7 @@ func newHarnessOn(tb testing.TB, dialect store.Dialect) *harness {
 	tb.Helper()
 	clock := newTestClock()
 	op := newFakeOP(tb, clock)
-	db := testDB(tb, dialect)
+	db, dbURL := testDB(tb, dialect)
 	// The harness checks what the flows do, not how fast a busy machine answers: a request may
 	// wait longer for the store than production's 500 ms. unavailable_test.go sets the bound.
 	sessions := NewSessionStore(db, SessionConfig{Secure: true, Now: clock.Now, Roles: testRoles, DBTimeout: 30 * time.Second})
@@ -59,7 +62,7 @@ func newHarnessOn(tb testing.TB, dialect store.Dialect) *harness {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &harness{clock: clock, op: op, db: db, sessions: sessions, auth: &Authenticator{RP: rp, Sessions: sessions}}
+	return &harness{clock: clock, op: op, db: db, dbURL: dbURL, sessions: sessions, auth: &Authenticator{RP: rp, Sessions: sessions}}
 }
 
 // testRoles is the role map of the tests: one group per role.

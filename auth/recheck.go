@@ -74,7 +74,7 @@ func (a *Authenticator) Recheck(w http.ResponseWriter, r *http.Request, sess *Se
 	if d.AttemptAt != 0 && now.Sub(time.UnixMilli(d.AttemptAt)) < recheckRetry {
 		return sess, nil
 	}
-	if d.refresh == "" {
+	if d.refreshToken() == "" {
 		return a.revoke(w, r, sess, RevokedNoRefresh, errors.New("the session holds no refresh token"))
 	}
 	d.AttemptAt = now.UnixMilli()
@@ -87,7 +87,7 @@ func (a *Authenticator) Recheck(w http.ResponseWriter, r *http.Request, sess *Se
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), recheckTimeout)
 	defer cancel()
-	g, err := a.RP.refresh(ctx, d.refresh, d.User)
+	g, err := a.RP.refresh(ctx, d.refreshToken(), d.User)
 	var outage *outageError
 	switch {
 	case errors.As(err, &outage):
@@ -114,7 +114,7 @@ func (a *Authenticator) Recheck(w http.ResponseWriter, r *http.Request, sess *Se
 		d.IDToken = g.IDToken
 	}
 	if g.RefreshToken != "" {
-		d.refresh = g.RefreshToken
+		d.setRefresh(g.RefreshToken)
 	}
 	d.CheckedAt, d.AttemptAt = now.UnixMilli(), 0
 	if err := s.Save(r, w, sess.raw); err != nil {

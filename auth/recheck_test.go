@@ -308,7 +308,7 @@ func TestRefreshTokenIsSealedInTheDatabase(t *testing.T) {
 			t.Fatalf("refresh token %q stored in clear (or none issued): %s", issued, data)
 		}
 		s, err := h.load(t, c)
-		if err != nil || s.data().refresh != issued {
+		if err != nil || s.data().refreshToken() != issued {
 			t.Fatalf("the session does not open its own refresh token: %v", err)
 		}
 		var row sessionData

@@ -98,7 +98,7 @@ func (s *SessionStore) Start(w http.ResponseWriter, r *http.Request, g Grant) (*
 	user.Roles = nil
 	raw.Values[dataKey{}] = &sessionData{
 		User: user, Groups: g.Groups, CSRF: newToken(), IDToken: g.IDToken,
-		refresh: g.RefreshToken, CheckedAt: s.cfg.Now().UnixMilli(),
+		refresh: g.RefreshToken, opened: true, CheckedAt: s.cfg.Now().UnixMilli(),
 	}
 	if err := s.Save(r, w, raw); err != nil {
 		return nil, fmt.Errorf("auth: start session: %w", err)

@@ -214,7 +214,7 @@ func TestSessionPurge(t *testing.T) {
 }
 
 func TestSessionCookieInsecureDev(t *testing.T) {
-	db := testDB(t, store.SQLite)
+	db, _ := testDB(t, store.SQLite)
 	s := NewSessionStore(db, SessionConfig{Secure: false})
 	if s.CookieName() != "ctpdesk_sid" {
 		t.Errorf("dev cookie name = %q", s.CookieName())

@@ -77,9 +77,30 @@ type sessionData struct {
 	CheckedAt int64 `json:"checked_at"`
 	AttemptAt int64 `json:"attempt_at,omitempty"`
 
-	refresh string // SealedRefresh opened; set on load and by sign-in and re-check
-	stored  string // the row's data as loaded, for the re-check's compare-and-swap
+	// refresh is SealedRefresh opened, set by sign-in and re-check, or opened from the row
+	// on first use (refreshToken) under sealedUnder, the cookie value it was loaded with:
+	// only a re-check needs it, so ordinary requests skip the key derivation and decryption.
+	refresh     string
+	opened      bool
+	sealedUnder string
+	stored      string // the row's data as loaded, for the re-check's compare-and-swap
 }
+
+// refreshToken returns the provider's refresh token, opening the row's sealed copy the first
+// time it is asked for. A sealed token that does not open (a row edited in the database) is
+// dropped: the next re-check then ends the session instead of trusting it.
+func (d *sessionData) refreshToken() string {
+	if !d.opened {
+		d.opened = true
+		if d.SealedRefresh != "" && d.sealedUnder != "" {
+			d.refresh, _ = openRefresh(d.sealedUnder, hashToken(d.sealedUnder), d.SealedRefresh)
+		}
+	}
+	return d.refresh
+}
+
+// setRefresh replaces the refresh token with one the provider just issued.
+func (d *sessionData) setRefresh(token string) { d.refresh, d.opened = token, true }
 
 // dataKey is the only key this package uses in sessions.Session.Values. Being an unexported
 // type, no other package can read or write the values behind it.
@@ -93,6 +114,8 @@ type SessionStore struct {
 	cfg         SessionConfig
 	cookieName  string
 	loginCookie string
+	// decoded keeps the last decoding of each session row this process loaded.
+	decoded *decodedRows
 }
 
 // NewSessionStore returns a session store over db. Zero durations take the defaults.
@@ -112,7 +135,8 @@ func NewSessionStore(db *store.DB, cfg SessionConfig) *SessionStore {
 	if cfg.Recheck <= 0 {
 		cfg.Recheck = DefaultRecheckEvery
 	}
-	s := &SessionStore{db: db, cfg: cfg, cookieName: "ctpdesk_sid", loginCookie: "ctpdesk_login"}
+	s := &SessionStore{db: db, cfg: cfg, cookieName: "ctpdesk_sid", loginCookie: "ctpdesk_login",
+		decoded: newDecodedRows(decodedRowsMax)}
 	if cfg.Secure {
 		// __Host- makes the browser refuse the cookie unless it is Secure, host-only and for
 		// path "/", so a sibling subdomain cannot plant or shadow it.
@@ -163,27 +187,25 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	ctx, cancel := s.dbContext(r.Context())
 	defer cancel()
 	idHash := hashToken(c.Value)
+	// The row is read on every request, on every replica: a session signed out or ended
+	// anywhere is refused at its very next request. Only the decoding of a row already seen
+	// is skipped (see decoded).
 	var raw string
 	var created, lastSeen int64
-	err = s.db.QueryRowContext(ctx, s.db.Rebind(
-		`SELECT data, created_at, last_seen_at FROM auth_sessions WHERE id_hash = ?`), idHash).
-		Scan(&raw, &created, &lastSeen)
+	err = s.queryRow(ctx, sqlLoadSession, idHash).Scan(&raw, &created, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
+		s.decoded.forget(idHash)
 		return sess, nil
 	}
 	if err != nil {
 		return sess, dbError("load session", err)
 	}
-	var d sessionData
-	if err := json.Unmarshal([]byte(raw), &d); err != nil {
-		return sess, fmt.Errorf("auth: decode session: %w", err)
+	d, err := s.decoded.decode(idHash, raw)
+	if err != nil {
+		return sess, err
 	}
 	d.stored = raw
-	if d.SealedRefresh != "" {
-		// A refresh token that does not open (a row edited in the database) is dropped: the
-		// next re-check then ends the session instead of trusting it.
-		d.refresh, _ = openRefresh(c.Value, idHash, d.SealedRefresh)
-	}
+	d.sealedUnder = c.Value
 	now := s.cfg.Now()
 	reason := ""
 	switch {
@@ -199,14 +221,13 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 		return sess, &ExpiredError{User: d.User, Reason: reason}
 	}
 	if now.Sub(time.UnixMilli(lastSeen)) >= touchEvery {
-		if _, err := s.db.ExecContext(ctx, s.db.Rebind(
-			`UPDATE auth_sessions SET last_seen_at = ? WHERE id_hash = ?`), now.UnixMilli(), idHash); err != nil {
+		if _, err := s.exec(ctx, sqlTouchSession, now.UnixMilli(), idHash); err != nil {
 			return sess, dbError("touch session", err)
 		}
 	}
 	sess.ID = c.Value
 	sess.IsNew = false
-	sess.Values[dataKey{}] = &d
+	sess.Values[dataKey{}] = d
 	return sess, nil
 }
 
@@ -266,9 +287,10 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 // encode returns the row's data for the session whose cookie value is id, sealing the refresh
 // token under that id.
 func (d *sessionData) encode(id string) (string, error) {
+	token := d.refreshToken()
 	d.SealedRefresh = ""
-	if d.refresh != "" {
-		sealed, err := sealRefresh(id, hashToken(id), d.refresh)
+	if token != "" {
+		sealed, err := sealRefresh(id, hashToken(id), token)
 		if err != nil {
 			return "", err
 		}
@@ -307,8 +329,8 @@ func (s *SessionStore) claim(ctx context.Context, id string, d *sessionData) (bo
 }
 
 func (s *SessionStore) deleteRow(ctx context.Context, idHash string) error {
-	if _, err := s.db.ExecContext(ctx, s.db.Rebind(
-		`DELETE FROM auth_sessions WHERE id_hash = ?`), idHash); err != nil {
+	s.decoded.forget(idHash)
+	if _, err := s.exec(ctx, sqlDeleteSession, idHash); err != nil {
 		return dbError("delete session", err)
 	}
 	return nil
