@@ -35,7 +35,7 @@ type head struct {
 // appends wait for. Either way seq and the previous hash come from the database, never from
 // this process's memory.
 func lockHead(ctx context.Context, db *store.DB, tx *sql.Tx) (head, error) {
-	q := "SELECT seq, hash, checkpoint_n, key_id, mac FROM audit_head WHERE id = 1"
+	q := sqlHead
 	if db.Dialect == store.Postgres {
 		// Durability of this transaction must not depend on the server's or role's default.
 		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO on"); err != nil {
@@ -43,11 +43,33 @@ func lockHead(ctx context.Context, db *store.DB, tx *sql.Tx) (head, error) {
 		}
 		q += " FOR UPDATE"
 	}
+	st, err := txStmt(ctx, db, tx, q)
+	if err != nil {
+		return head{}, fmt.Errorf("lock head: %w", err)
+	}
 	var h head
-	if err := tx.QueryRowContext(ctx, q).Scan(&h.seq, &h.hash, &h.checkpointN, &h.keyID, &h.mac); err != nil {
+	if err := st.QueryRowContext(ctx).Scan(&h.seq, &h.hash, &h.checkpointN, &h.keyID, &h.mac); err != nil {
 		return head{}, fmt.Errorf("lock head: %w", err)
 	}
 	return h, nil
+}
+
+// The statements every append runs, prepared once (store.DB.Prepared).
+const (
+	sqlHead      = "SELECT seq, hash, checkpoint_n, key_id, mac FROM audit_head WHERE id = 1"
+	sqlWriteHead = "UPDATE audit_head SET seq = ?, hash = ?, checkpoint_n = ?, key_id = ?, mac = ? WHERE id = 1"
+)
+
+// sqlInsertEvent inserts one event row.
+var sqlInsertEvent = "INSERT INTO audit_events (" + eventColumns + ") VALUES (" + strings.Repeat("?, ", eventColumnCount-1) + "?)"
+
+// txStmt returns query's prepared statement bound to tx; it is released with tx.
+func txStmt(ctx context.Context, db *store.DB, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := db.Prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st), nil
 }
 
 func (t *Trail) beginWrite(ctx context.Context) (*sql.Tx, error) {
@@ -161,6 +183,9 @@ func (t *Trail) inWriteTx(ctx context.Context, fn func(*sql.Tx, head) (head, err
 }
 
 func (t *Trail) insertEvents(ctx context.Context, tx *sql.Tx, evs []*Event) error {
+	if t.db.Dialect == store.SQLite {
+		return t.insertEachEvent(ctx, tx, evs)
+	}
 	var q strings.Builder
 	q.WriteString("INSERT INTO audit_events (" + eventColumns + ") VALUES ")
 	row := "(" + strings.Repeat("?, ", eventColumnCount-1) + "?)"
@@ -178,6 +203,26 @@ func (t *Trail) insertEvents(ctx context.Context, tx *sql.Tx, evs []*Event) erro
 	}
 	if _, err := tx.ExecContext(ctx, t.db.Rebind(q.String()), args...); err != nil {
 		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
+
+// insertEachEvent inserts evs one row at a time through one prepared statement, which is what
+// suits SQLite: it runs in this process, so a statement per row costs no round trip, and a
+// single-row INSERT needs no statement journal, which a multi-row one writes on every commit.
+func (t *Trail) insertEachEvent(ctx context.Context, tx *sql.Tx, evs []*Event) error {
+	st, err := txStmt(ctx, t.db, tx, sqlInsertEvent)
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	for _, e := range evs {
+		a, err := rowArgs(e)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, a...); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
 	}
 	return nil
 }
@@ -208,9 +253,10 @@ func rowArgs(e *Event) ([]any, error) {
 
 func (t *Trail) writeHead(ctx context.Context, tx *sql.Tx, seq int64, hash string, checkpointN int64) error {
 	mac := t.seal.headMAC(seq, hash, checkpointN)
-	_, err := tx.ExecContext(ctx, t.db.Rebind(
-		"UPDATE audit_head SET seq = ?, hash = ?, checkpoint_n = ?, key_id = ?, mac = ? WHERE id = 1"),
-		seq, hash, checkpointN, t.seal.keyID, mac)
+	st, err := txStmt(ctx, t.db, tx, sqlWriteHead)
+	if err == nil {
+		_, err = st.ExecContext(ctx, seq, hash, checkpointN, t.seal.keyID, mac)
+	}
 	if err != nil {
 		return fmt.Errorf("update head: %w", err)
 	}
