@@ -97,7 +97,7 @@ func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool
 	if fresh {
 		action = audit.ActionRefresh
 	}
-	cust, err := h.customers.Get(ctx, in.CustomerID)
+	cust, err := h.comparedRecord(c, in.CustomerID, fresh)
 	if err != nil {
 		return h.recordNotFound(c, action, err)
 	}
@@ -121,6 +121,19 @@ func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool
 	b := h.base(c, "Click to Pay comparison")
 	b.Nav = "search"
 	return render(c, status, views.ComparisonFull(b, view))
+}
+
+// comparedRecord is the issuer record a comparison compares: the one its customer page just
+// read and showed, when this replica served that page to the same person a moment ago, else
+// the issuer database's. "Refresh from D1" always reads the database.
+func (h *Handler) comparedRecord(c echo.Context, id string, fresh bool) (issuerdb.Customer, error) {
+	if !fresh {
+		u, _ := auth.UserFrom(c.Request().Context())
+		if cust, ok := h.handoff.take(viewerKey(u), id, h.now()); ok {
+			return cust, nil
+		}
+	}
+	return h.customers.Get(c.Request().Context(), id)
 }
 
 // compare asks D1 and compares. A consumer D1 does not know is not registered; any other

@@ -132,7 +132,13 @@ func (h *Handler) Customer(c echo.Context) error {
 	}
 	b := h.base(c, view.Name)
 	b.Nav = "search"
-	return render(c, http.StatusOK, views.Customer(b, view))
+	if err := render(c, http.StatusOK, views.Customer(b, view)); err != nil {
+		return err
+	}
+	// The page is sent; the comparison it loads next compares the record it shows.
+	u, _ := auth.UserFrom(c.Request().Context())
+	h.handoff.put(viewerKey(u), cust, h.now())
+	return nil
 }
 
 // parseShow reads the customer page's "show" parameter: "all" shows every field of the

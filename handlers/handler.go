@@ -84,6 +84,8 @@ type Handler struct {
 	metricsNets []netip.Prefix
 
 	customers CustomerSearcher
+	// handoff passes the record a customer page read to the comparison it loads.
+	handoff   *recordHandoff
 	signIn    SignIn
 	profiles  ProfileFetcher
 	refreshes *refreshLimiter
@@ -161,6 +163,7 @@ func New(d Deps) (*Handler, error) {
 		d.SignInRate = DefaultSignInRate
 	}
 	h.signInLimit = newSignInLimiter(d.SignInRate, h.now)
+	h.handoff = newRecordHandoff()
 	h.signInFailures = newSignInFailures(h.now, h.auditor.Record, h.log)
 	if h.subject == nil {
 		h.subject = func(echo.Context) string { return "" }
