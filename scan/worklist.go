@@ -365,8 +365,11 @@ func (s *Scanner) Customer(ctx context.Context, customerID string, v Viewer) (Cu
 	var at int64
 	var digest string
 	var prev sql.NullString
-	err := s.db.QueryRowContext(ctx, s.db.Rebind("SELECT scan_id, scanned_at, outcome, digest, previous_digest FROM scan_customers WHERE customer_id = ?"), customerID).
-		Scan(&st.LastScanID, &at, &st.Outcome, &digest, &prev)
+	// Every customer page asks this: the statement is prepared once.
+	q, err := s.db.Prepared(ctx, "SELECT scan_id, scanned_at, outcome, digest, previous_digest FROM scan_customers WHERE customer_id = ?")
+	if err == nil {
+		err = q.QueryRowContext(ctx, customerID).Scan(&st.LastScanID, &at, &st.Outcome, &digest, &prev)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return CustomerStatus{}, nil
 	}
