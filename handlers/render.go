@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -9,10 +8,12 @@ import (
 )
 
 // render writes a templ component with status. It renders into a buffer first so a template
-// error becomes a clean 500 instead of half a page.
+// error becomes a clean 500 instead of half a page. The buffer is templ's pooled one: a page
+// is tens of kilobytes, which would otherwise be grown afresh for every response.
 func render(c echo.Context, status int, component templ.Component) error {
-	var buf bytes.Buffer
-	if err := component.Render(c.Request().Context(), &buf); err != nil {
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := component.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
