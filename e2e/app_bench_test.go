@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,10 +81,12 @@ func BenchmarkCustomerViewCached(b *testing.B) {
 		bareView(i)
 	}
 
-	// round makes n views from 16 workers and returns how many it made and how long it took.
-	round := func(n int, view func(i int)) (int, time.Duration) {
+	// round makes n views from 16 workers and returns how many it made, how long it took and
+	// the CPU time the process spent meanwhile (server and clients alike, on either side).
+	round := func(n int, view func(i int)) (int, time.Duration, time.Duration) {
 		const workers = 16
 		per := max(1, n/workers)
+		cpu := processCPU(b)
 		start := time.Now()
 		var wg sync.WaitGroup
 		for w := range workers {
@@ -94,20 +97,20 @@ func BenchmarkCustomerViewCached(b *testing.B) {
 			})
 		}
 		wg.Wait()
-		return per * workers, time.Since(start)
+		return per * workers, time.Since(start), processCPU(b) - cpu
 	}
 	var appViews, bareViews int
-	var appTime, bareTime time.Duration
+	var appTime, bareTime, appCPU, bareCPU time.Duration
 	b.ResetTimer()
 	for _, app := range []bool{true, false, false, true} {
 		if app {
 			b.StartTimer()
-			n, d := round(b.N/2, appView)
+			n, d, cpu := round(b.N/2, appView)
 			b.StopTimer()
-			appViews, appTime = appViews+n, appTime+d
+			appViews, appTime, appCPU = appViews+n, appTime+d, appCPU+cpu
 		} else {
-			n, d := round(b.N/2, bareView)
-			bareViews, bareTime = bareViews+n, bareTime+d
+			n, d, cpu := round(b.N/2, bareView)
+			bareViews, bareTime, bareCPU = bareViews+n, bareTime+d, bareCPU+cpu
 		}
 	}
 	appRate := float64(appViews) / appTime.Seconds()
@@ -115,7 +118,23 @@ func BenchmarkCustomerViewCached(b *testing.B) {
 	b.ReportMetric(appRate, "views/s")
 	b.ReportMetric(bareRate, "bare-views/s")
 	b.ReportMetric(bareRate/appRate, "bare/app-ratio")
+	// CPU per view says what a view costs even when other work on the machine takes the
+	// cores away from one side of the comparison more than from the other.
+	appCPUPerView := float64(appCPU.Microseconds()) / float64(appViews)
+	bareCPUPerView := float64(bareCPU.Microseconds()) / float64(bareViews)
+	b.ReportMetric(appCPUPerView, "app-cpu-µs/view")
+	b.ReportMetric(bareCPUPerView, "bare-cpu-µs/view")
+	b.ReportMetric(appCPUPerView/bareCPUPerView, "app/bare-cpu-ratio")
 	b.ReportMetric(residentMB(b), "rss-MB")
+}
+
+// processCPU is the CPU time, user and system, this process has used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // residentMB reads this process's resident set size (the app runs in-process).
