@@ -3,6 +3,7 @@ package reconcile
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/cases"
@@ -24,8 +25,25 @@ func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // foldCase applies Unicode full case folding (ß folds to ss). A Caser keeps state, so each call
-// makes its own rather than sharing one between goroutines.
-func foldCase(s string) string { return cases.Fold().String(s) }
+// makes its own rather than sharing one between goroutines. ASCII text folds to its lower case,
+// without building one.
+func foldCase(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return cases.Fold().String(s)
+}
+
+// isASCII reports whether s is all ASCII: most of a portfolio's names, which need neither
+// case folding tables nor decomposition.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
 
 // baseLetters maps letters that carry a diacritic Unicode does not decompose to the base letters
 // people type when their keyboard lacks them (Łukasz → Lukasz, Øyvind → Oyvind). It sees
@@ -61,6 +79,10 @@ func baseLetters(s string) string {
 // stripDiacritics removes combining marks after canonical decomposition, then maps the
 // remaining letters with built-in strokes. Its input is already case-folded.
 func stripDiacritics(s string) string {
+	if isASCII(s) {
+		// No ASCII letter decomposes or carries a stroke.
+		return s
+	}
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {

@@ -4,6 +4,12 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // verdictCase is one comparison rule and what it must decide.
@@ -215,5 +221,29 @@ func TestParseExpiry(t *testing.T) {
 		if m != tc.month || y != tc.year || ok != tc.ok {
 			t.Errorf("parseExpiry(%q) = %d, %d, %v; want %d, %d, %v", tc.in, m, y, ok, tc.month, tc.year, tc.ok)
 		}
+	}
+}
+
+// TestASCIIFastPathsAgree checks that the ASCII shortcuts of foldCase and stripDiacritics give
+// what the Unicode path gives, for every ASCII character alone and in names.
+func TestASCIIFastPathsAgree(t *testing.T) {
+	inputs := []string{"", "O'Brien-SMITH", "  Mary   Ann ", "ACME Ltd. 42", "\t\x00\x7f"}
+	for c := range 128 {
+		inputs = append(inputs, string(rune(c)), "x"+string(rune(c))+"Y")
+	}
+	for _, s := range inputs {
+		if got, want := foldCase(s), cases.Fold().String(s); got != want {
+			t.Errorf("foldCase(%q) = %q, the Unicode fold gives %q", s, got, want)
+		}
+		slow, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stripDiacritics(s), baseLetters(slow); got != want {
+			t.Errorf("stripDiacritics(%q) = %q, the Unicode path gives %q", s, got, want)
+		}
+	}
+	if isASCII("Łukasz") || !isASCII("Lukasz") {
+		t.Error("isASCII does not tell ASCII from the rest")
 	}
 }
