@@ -3,6 +3,8 @@ package scan
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,10 +14,18 @@ import (
 
 // BenchmarkScanThroughput scans a seeded portfolio through the D1 sandbox at 0 ms latency with
 // no rate cap, on SQLite and (when configured) PostgreSQL: one full scan per iteration. It
-// reports customers a second and D1 calls a customer; the D1 client, the comparison, the
-// storage and River's job handling are all in the measured path.
+// reports customers a second, D1 calls a customer and each stage's share of the workers' time
+// (stage-share, e.g. d1-share); the D1 client, the comparison, the storage and River's job
+// handling are all in the measured path. CTPDESK_BENCH_SCAN_CUSTOMERS sizes the portfolio
+// (default 3,000).
 func BenchmarkScanThroughput(b *testing.B) {
-	const n = 3000
+	n := 3000
+	if v := os.Getenv("CTPDESK_BENCH_SCAN_CUSTOMERS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("CTPDESK_BENCH_SCAN_CUSTOMERS=%q is not a positive number", v)
+		}
+	}
 	w := newWorld(b, n)
 	for _, be := range backends(b) {
 		b.Run(be.name, func(b *testing.B) {
@@ -39,6 +49,10 @@ func BenchmarkScanThroughput(b *testing.B) {
 			secs := time.Since(start).Seconds()
 			b.ReportMetric(float64(b.N*n)/secs, "customers/s")
 			b.ReportMetric(float64(calls)/float64(b.N*n), "calls/customer")
+			st := s.Stages()
+			for _, name := range StageNames() {
+				b.ReportMetric(st.Share(name), name+"-share")
+			}
 		})
 	}
 }

@@ -147,14 +147,17 @@ func (w *chunkWorker) Work(ctx context.Context, job *river.Job[chunkArgs]) error
 	if !ok {
 		return err
 	}
+	t := time.Now()
 	customers, err := s.portfolio.CustomersBetween(ctx, a.After, a.Last, run.Filter)
 	if err != nil {
 		return err
 	}
+	t = s.clock.since(stIssuer, t)
 	stored, err := s.storedCustomers(ctx, run.ID, a.Chunk)
 	if err != nil {
 		return err
 	}
+	s.clock.since(stStore, t)
 	deadline := time.Now().Add(s.jobTimeout)
 	var batch []customerResult
 	calls := 0
@@ -162,6 +165,7 @@ func (w *chunkWorker) Work(ctx context.Context, job *river.Job[chunkArgs]) error
 		// What was learnt is stored even when the job is being stopped.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
+		defer s.clock.since(stStore, time.Now())
 		err := s.writeBatch(fctx, run, a.Chunk, batch, calls, final)
 		batch, calls = batch[:0], 0
 		return err
@@ -182,13 +186,16 @@ func (w *chunkWorker) Work(ctx context.Context, job *river.Job[chunkArgs]) error
 			}
 			return river.JobSnooze(0)
 		}
+		t := time.Now()
 		if err := s.limiter.wait(ctx); err != nil {
 			return w.stop(ctx, err, flush)
 		}
+		t = s.clock.since(stWait, t)
 		// Fresh: the scan reports D1 as it is now, not a person's answer from a minute ago;
 		// the call is still coalesced with a person's fresh call for the same consumer.
 		res, ferr := s.d1.GetProfiles(ctx, c.ConsumerID, d1.FetchOptions{Fresh: true, RequestID: fmt.Sprintf("scan-%d-%d", run.ID, a.Chunk)})
 		calls++
+		t = s.clock.since(stD1, t)
 		if ctx.Err() != nil {
 			return w.stop(ctx, ctx.Err(), flush)
 		}
@@ -206,6 +213,8 @@ func (w *chunkWorker) Work(ctx context.Context, job *river.Job[chunkArgs]) error
 		now := s.now()
 		o := compare(c, res, ferr, reconcile.Options{Now: now}, s.fp)
 		batch = append(batch, customerResult{CustomerID: c.ID, Outcome: o, Digest: s.fp.digest(o), At: now})
+		s.clock.since(stCompare, t)
+		s.clock.customers.Add(1)
 		if len(batch) >= batchSize {
 			if err := flush(false); err != nil {
 				return err

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"ctpdesk/store"
 )
 
 // customerResult is one customer's outcome, ready to store.
@@ -37,6 +39,12 @@ const (
 // incremented, each customer is counted exactly once however often the chunk ran. final marks
 // the chunk done.
 func (s *Scanner) writeBatch(ctx context.Context, run Run, chunk int, batch []customerResult, d1Calls int, final bool) error {
+	if s.db.Dialect == store.SQLite {
+		// SQLite has one writer at a time. This process's workers queue for it here, in turn,
+		// rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
+		s.sqliteWrite.Lock()
+		defer s.sqliteWrite.Unlock()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("scan: store results: %w", err)
@@ -46,16 +54,11 @@ func (s *Scanner) writeBatch(ctx context.Context, run Run, chunk int, batch []cu
 	if err != nil {
 		return err
 	}
-	upsertResult := s.db.Rebind(`INSERT INTO scan_results (scan_id, customer_id, chunk, scanned_at, outcome, error_class,
-		directories, differences, equivalents, risks, warnings, kinds, fingerprints, digest)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (scan_id, customer_id) DO UPDATE SET scanned_at = excluded.scanned_at, outcome = excluded.outcome,
-		error_class = excluded.error_class, directories = excluded.directories, differences = excluded.differences,
-		equivalents = excluded.equivalents, risks = excluded.risks, warnings = excluded.warnings, kinds = excluded.kinds,
-		fingerprints = excluded.fingerprints, digest = excluded.digest`)
+	st := &batchStatements{db: s.db, tx: tx}
+	defer st.close()
 	for _, r := range batch {
 		o := r.Outcome
-		if _, err := tx.ExecContext(ctx, upsertResult, run.ID, r.CustomerID, chunk, r.At.UnixMilli(), o.State, o.ErrorClass,
+		if err := st.exec(ctx, stmtResult, run.ID, r.CustomerID, chunk, r.At.UnixMilli(), o.State, o.ErrorClass,
 			encodeDirectories(o.Directories), o.Counts.Differences, o.Counts.Equivalents, o.Counts.Risks, o.Counts.Warnings,
 			strings.Join(findingKinds(o), ","), encodeFingerprints(o.Fingerprints), r.Digest); err != nil {
 			return fmt.Errorf("scan: store result: %w", err)
@@ -65,10 +68,10 @@ func (s *Scanner) writeBatch(ctx context.Context, run Run, chunk int, batch []cu
 			continue
 		}
 		prev, changed := previous[r.CustomerID].since(run.ID, r.Digest)
-		if err := s.upsertLatest(ctx, tx, run, r, prev); err != nil {
-			return err
+		if err := st.exec(ctx, stmtLatest, r.CustomerID, run.ID, r.At.UnixMilli(), r.Outcome.State, r.Digest, prev.previousScanID, prev.previousDigest); err != nil {
+			return fmt.Errorf("scan: store latest scan: %w", err)
 		}
-		if err := s.upsertItem(ctx, tx, run, r, changed); err != nil {
+		if err := s.upsertItem(ctx, st, run, r, changed); err != nil {
 			return err
 		}
 	}
@@ -91,6 +94,73 @@ func (s *Scanner) writeBatch(ctx context.Context, run Run, chunk int, batch []cu
 		return fmt.Errorf("scan: store results: %w", err)
 	}
 	return nil
+}
+
+// The statements a batch runs once per customer.
+const (
+	stmtResult = iota
+	stmtLatest
+	stmtItemClear
+	stmtItemUpsert
+	stmtCount
+)
+
+// reopen is when a scan reopens a worklist item: it was resolved before the scan started.
+const reopen = "worklist_items.state = 'resolved' AND worklist_items.decided_at < ?"
+
+// batchSQL are those statements' texts, in the dashboard's ? placeholders.
+var batchSQL = [stmtCount]string{
+	stmtResult: `INSERT INTO scan_results (scan_id, customer_id, chunk, scanned_at, outcome, error_class,
+		directories, differences, equivalents, risks, warnings, kinds, fingerprints, digest)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (scan_id, customer_id) DO UPDATE SET scanned_at = excluded.scanned_at, outcome = excluded.outcome,
+		error_class = excluded.error_class, directories = excluded.directories, differences = excluded.differences,
+		equivalents = excluded.equivalents, risks = excluded.risks, warnings = excluded.warnings, kinds = excluded.kinds,
+		fingerprints = excluded.fingerprints, digest = excluded.digest`,
+	stmtLatest: `INSERT INTO scan_customers (customer_id, scan_id, scanned_at, outcome, digest, previous_scan_id, previous_digest)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE SET scan_id = excluded.scan_id, scanned_at = excluded.scanned_at,
+		outcome = excluded.outcome, digest = excluded.digest, previous_scan_id = excluded.previous_scan_id, previous_digest = excluded.previous_digest`,
+	stmtItemClear: `UPDATE worklist_items SET findings = 0, dq_findings = 0, kinds = '', dq_kinds = '',
+		directories = '', last_scan_id = ?, last_scanned_at = ?, changed = ?, updated_at = ? WHERE customer_id = ?`,
+	stmtItemUpsert: `INSERT INTO worklist_items (customer_id, state, severity, findings, dq_findings, kinds, dq_kinds,
+		directories, first_scan_id, last_scan_id, last_scanned_at, changed, updated_at)
+		VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (customer_id) DO UPDATE SET severity = excluded.severity, findings = excluded.findings,
+		dq_findings = excluded.dq_findings, kinds = excluded.kinds, dq_kinds = excluded.dq_kinds, directories = excluded.directories,
+		last_scan_id = excluded.last_scan_id, last_scanned_at = excluded.last_scanned_at, changed = excluded.changed,
+		updated_at = excluded.updated_at,
+		reopened_at = CASE WHEN ` + reopen + ` THEN excluded.updated_at ELSE worklist_items.reopened_at END,
+		reason = CASE WHEN ` + reopen + ` THEN 'found-again' ELSE worklist_items.reason END,
+		state = CASE WHEN ` + reopen + ` THEN 'open' ELSE worklist_items.state END`,
+}
+
+// batchStatements prepares each per-customer statement once per transaction, on first use,
+// so a batch of a few hundred customers parses four statements instead of a thousand.
+type batchStatements struct {
+	db    *store.DB
+	tx    *sql.Tx
+	stmts [stmtCount]*sql.Stmt
+}
+
+func (b *batchStatements) exec(ctx context.Context, which int, args ...any) error {
+	st := b.stmts[which]
+	if st == nil {
+		var err error
+		if st, err = b.tx.PrepareContext(ctx, b.db.Rebind(batchSQL[which])); err != nil {
+			return err
+		}
+		b.stmts[which] = st
+	}
+	_, err := st.ExecContext(ctx, args...)
+	return err
+}
+
+func (b *batchStatements) close() {
+	for _, st := range b.stmts {
+		if st != nil {
+			st.Close()
+		}
+	}
 }
 
 // latest is a customer's scan_customers row as it was before this batch.
@@ -143,18 +213,6 @@ func (s *Scanner) latestDigests(ctx context.Context, tx *sql.Tx, batch []custome
 	return out, rows.Err()
 }
 
-// upsertLatest records this scan as the customer's latest.
-func (s *Scanner) upsertLatest(ctx context.Context, tx *sql.Tx, run Run, r customerResult, prev latest) error {
-	_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO scan_customers (customer_id, scan_id, scanned_at, outcome, digest, previous_scan_id, previous_digest)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE SET scan_id = excluded.scan_id, scanned_at = excluded.scanned_at,
-		outcome = excluded.outcome, digest = excluded.digest, previous_scan_id = excluded.previous_scan_id, previous_digest = excluded.previous_digest`),
-		r.CustomerID, run.ID, r.At.UnixMilli(), r.Outcome.State, r.Digest, prev.previousScanID, prev.previousDigest)
-	if err != nil {
-		return fmt.Errorf("scan: store latest scan: %w", err)
-	}
-	return nil
-}
-
 // itemSummary is what a worklist item keeps of a customer's findings.
 type itemSummary struct {
 	severity    int
@@ -198,7 +256,7 @@ func frame(vs []string) string {
 // findings; findings, severity and "changed" refreshed; and a resolved item reopened when this
 // scan, started after the resolution, finds something again. Other decisions stand: the
 // people working them see "changed since the last scan" instead.
-func (s *Scanner) upsertItem(ctx context.Context, tx *sql.Tx, run Run, r customerResult, changed bool) error {
+func (s *Scanner) upsertItem(ctx context.Context, st *batchStatements, run Run, r customerResult, changed bool) error {
 	sum := summarise(r.Outcome.Findings)
 	now := s.now().UnixMilli()
 	ch := 0
@@ -206,29 +264,14 @@ func (s *Scanner) upsertItem(ctx context.Context, tx *sql.Tx, run Run, r custome
 		ch = 1
 	}
 	if sum.findings == 0 {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE worklist_items SET findings = 0, dq_findings = 0, kinds = '', dq_kinds = '',
-			directories = '', last_scan_id = ?, last_scanned_at = ?, changed = ?, updated_at = ? WHERE customer_id = ?`),
-			run.ID, r.At.UnixMilli(), ch, now, r.CustomerID)
-		if err != nil {
+		if err := st.exec(ctx, stmtItemClear, run.ID, r.At.UnixMilli(), ch, now, r.CustomerID); err != nil {
 			return fmt.Errorf("scan: update worklist item: %w", err)
 		}
 		return nil
 	}
 	started := run.CreatedAt.UnixMilli()
-	const reopen = "worklist_items.state = 'resolved' AND worklist_items.decided_at < ?"
-	_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO worklist_items (customer_id, state, severity, findings, dq_findings, kinds, dq_kinds,
-		directories, first_scan_id, last_scan_id, last_scanned_at, changed, updated_at)
-		VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (customer_id) DO UPDATE SET severity = excluded.severity, findings = excluded.findings,
-		dq_findings = excluded.dq_findings, kinds = excluded.kinds, dq_kinds = excluded.dq_kinds, directories = excluded.directories,
-		last_scan_id = excluded.last_scan_id, last_scanned_at = excluded.last_scanned_at, changed = excluded.changed,
-		updated_at = excluded.updated_at,
-		reopened_at = CASE WHEN `+reopen+` THEN excluded.updated_at ELSE worklist_items.reopened_at END,
-		reason = CASE WHEN `+reopen+` THEN 'found-again' ELSE worklist_items.reason END,
-		state = CASE WHEN `+reopen+` THEN 'open' ELSE worklist_items.state END`),
-		r.CustomerID, sum.severity, sum.findings, sum.dqFindings, sum.kinds, sum.dqKinds, sum.directories,
-		run.ID, run.ID, r.At.UnixMilli(), ch, now, started, started, started)
-	if err != nil {
+	if err := st.exec(ctx, stmtItemUpsert, r.CustomerID, sum.severity, sum.findings, sum.dqFindings, sum.kinds, sum.dqKinds, sum.directories,
+		run.ID, run.ID, r.At.UnixMilli(), ch, now, started, started, started); err != nil {
 		return fmt.Errorf("scan: upsert worklist item: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"ctpdesk/d1"
@@ -61,24 +62,29 @@ type Options struct {
 	Work bool
 }
 
-// batchSize is how many customers' outcomes one transaction stores.
-const batchSize = 50
+// batchSize is how many customers' outcomes one transaction stores at most: a chunk of the
+// default size (250) is stored in one transaction when its job runs through, so a commit (an
+// fsync on SQLite) and the write lock's hand-over are paid per chunk, not per few customers.
+const batchSize = 500
 
 // Scanner runs scans and answers for them. It is safe for concurrent use.
 type Scanner struct {
-	db         *store.DB
-	portfolio  Portfolio
-	d1         Fetcher
-	fp         *fingerprinter
-	limiter    *limiter
-	queue      queue
-	log        *slog.Logger
-	now        func() time.Time
-	chunkSize  int
-	jobTimeout time.Duration
-	onFinish   func(ctx context.Context, p Progress)
-	stopFlush  context.CancelFunc
-	flushDone  chan struct{}
+	db        *store.DB
+	portfolio Portfolio
+	d1        Fetcher
+	fp        *fingerprinter
+	limiter   *limiter
+	clock     stageClock
+	// sqliteWrite lets one of this process's workers at a time store a batch on SQLite.
+	sqliteWrite sync.Mutex
+	queue       queue
+	log         *slog.Logger
+	now         func() time.Time
+	chunkSize   int
+	jobTimeout  time.Duration
+	onFinish    func(ctx context.Context, p Progress)
+	stopFlush   context.CancelFunc
+	flushDone   chan struct{}
 }
 
 // New builds a Scanner and its River client (not started: see Start).

@@ -66,6 +66,9 @@ type ScanCommand struct {
 	Progress func(scan.Progress)
 	Every    time.Duration
 	Log      *slog.Logger
+	// Stages, when set, is called once as RunScan returns, with the time this process's
+	// scan workers spent in each stage.
+	Stages func(scan.Stages)
 }
 
 // RunScan runs one scan in the foreground on the configured databases and D1, working its jobs
@@ -126,6 +129,9 @@ func RunScan(ctx context.Context, cfg config.Config, cmd ScanCommand) (p scan.Pr
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 		defer cancel()
 		err = errors.Join(err, s.Stop(sctx))
+		if cmd.Stages != nil {
+			cmd.Stages(s.Stages())
+		}
 	}()
 	var run scan.Run
 	if cmd.Resume > 0 {

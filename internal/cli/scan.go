@@ -52,14 +52,17 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	}
 	defer stack.Close()
 	start := time.Now()
+	var stages scan.Stages
 	p, err := app.RunScan(ctx, stack.Config, app.ScanCommand{
 		Filter: f, Resume: *resume, Log: log, Every: time.Second,
 		Progress: func(p scan.Progress) { fmt.Fprintln(e.stdout, progressLine(p)) },
+		Stages:   func(st scan.Stages) { stages = st },
 	})
 	if err != nil {
 		return err
 	}
 	printSummary(e.stdout, p, time.Since(start))
+	printStages(e.stdout, stages)
 	return nil
 }
 
@@ -105,5 +108,17 @@ func printSummary(w io.Writer, p scan.Progress, took time.Duration) {
 	}
 	for _, class := range p.ErrorClasses() {
 		fmt.Fprintf(w, "  unavailable (%s) %d\n", class, p.Errors[class])
+	}
+}
+
+// printStages prints where this process's scan workers spent their time: each stage's share of
+// the workers' summed time and its time per customer.
+func printStages(w io.Writer, st scan.Stages) {
+	if st.Customers == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  time per stage, summed over this process's workers (%d customers):\n", st.Customers)
+	for _, name := range scan.StageNames() {
+		fmt.Fprintf(w, "  %-28s %5.1f%%  %s a customer\n", name, 100*st.Share(name), st.PerCustomer(name).Round(time.Microsecond))
 	}
 }
