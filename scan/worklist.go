@@ -163,7 +163,9 @@ func (q WorklistQuery) where() (string, []any) {
 		// Only customers without a risk: a risk, and what fraud analysts decided about it, is
 		// theirs alone, so an agent never learns of one from a row, its state or its
 		// directories.
-		kinds, conds = "dq_kinds", []string{"dq_findings > 0", "severity = 1"}
+		// (findings > 0 always holds with dq_findings > 0; saying so lets the state and
+		// assignee indexes, partial on it, serve agents too.)
+		kinds, conds = "dq_kinds", []string{"findings > 0", "dq_findings > 0", "severity = 1"}
 	}
 	var args []any
 	if q.Kind != "" {
@@ -234,6 +236,34 @@ func unframe(s string) []string {
 	return strings.Split(s, ",")
 }
 
+// countQuery counts the items the filter keeps, up to CountCap + 1. It runs in the page's order,
+// so the count walks the index the page walks, filtering on its entries, rather than the one
+// that looks smallest.
+func (q WorklistQuery) countQuery() (string, []any) {
+	where, args := q.where()
+	return "SELECT count(*) FROM (SELECT 1 FROM worklist_items WHERE " + where + " ORDER BY severity, customer_id LIMIT ?) AS counted",
+		append(args, CountCap+1)
+}
+
+// pageQuery selects the page after q.After, one row more than q.Limit (to tell whether a next
+// page exists). For agents severity is 1 throughout; ordering by it as well lets their index
+// serve.
+func (q WorklistQuery) pageQuery() (string, []any, error) {
+	where, args := q.where()
+	if q.After != "" {
+		c, err := decodeCursor(q.After)
+		if err != nil {
+			return "", nil, err
+		}
+		if q.Viewer == ViewerAgent {
+			where, args = where+" AND customer_id > ?", append(args, c.ID)
+		} else {
+			where, args = where+" AND (severity > ? OR (severity = ? AND customer_id > ?))", append(args, c.Severity, c.Severity, c.ID)
+		}
+	}
+	return "SELECT " + itemColumns + " FROM worklist_items WHERE " + where + " ORDER BY severity, customer_id LIMIT ?", append(args, q.Limit+1), nil
+}
+
 // Worklist returns one page of the worklist, most severe first, then by customer id.
 func (s *Scanner) Worklist(ctx context.Context, q WorklistQuery) (WorklistPage, error) {
 	if err := q.Validate(); err != nil {
@@ -242,26 +272,16 @@ func (s *Scanner) Worklist(ctx context.Context, q WorklistQuery) (WorklistPage, 
 	if q.Limit == 0 {
 		q.Limit = 50
 	}
-	where, args := q.where()
 	var total int
-	count := "SELECT count(*) FROM (SELECT 1 FROM worklist_items WHERE " + where + " LIMIT ?) AS counted"
-	if err := s.db.QueryRowContext(ctx, s.db.Rebind(count), append(slices.Clone(args), CountCap+1)...).Scan(&total); err != nil {
+	count, args := q.countQuery()
+	if err := s.db.QueryRowContext(ctx, s.db.Rebind(count), args...).Scan(&total); err != nil {
 		return WorklistPage{}, fmt.Errorf("scan: count worklist: %w", err)
 	}
-	// For agents severity is 1 throughout; ordering by it as well lets their index serve.
-	order := "severity, customer_id"
-	if q.After != "" {
-		c, err := decodeCursor(q.After)
-		if err != nil {
-			return WorklistPage{}, err
-		}
-		if q.Viewer == ViewerAgent {
-			where, args = where+" AND customer_id > ?", append(args, c.ID)
-		} else {
-			where, args = where+" AND (severity > ? OR (severity = ? AND customer_id > ?))", append(args, c.Severity, c.Severity, c.ID)
-		}
+	pageSQL, args, err := q.pageQuery()
+	if err != nil {
+		return WorklistPage{}, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT "+itemColumns+" FROM worklist_items WHERE "+where+" ORDER BY "+order+" LIMIT ?"), append(args, q.Limit+1)...)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(pageSQL), args...)
 	if err != nil {
 		return WorklistPage{}, fmt.Errorf("scan: worklist: %w", err)
 	}
