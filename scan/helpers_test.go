@@ -196,3 +196,53 @@ func (w *world) consumerID(t testing.TB, i int) string {
 	t.Helper()
 	return issuerdb.NewGenerator(testSeed).Customer(i).ConsumerID
 }
+
+// reset forgets the calls recorded so far.
+func (l *callLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.at = nil
+}
+
+// fullSeconds counts the calls in each wall-clock second between the first call's second and
+// the last call's, both left out (the calls began and ended inside them).
+func (l *callLog) fullSeconds() []float64 {
+	per := l.perSecond()
+	if len(per) == 0 {
+		return nil
+	}
+	first, last := int64(1<<62), int64(0)
+	for sec := range per {
+		first, last = min(first, sec), max(last, sec)
+	}
+	var out []float64
+	for sec := first + 1; sec < last; sec++ {
+		out = append(out, float64(per[sec]))
+	}
+	return out
+}
+
+// since counts the calls that arrived after t.
+func (l *callLog) since(t time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, at := range l.at {
+		if at.After(t) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitQuiet waits until no call has arrived for quiet, failing after limit.
+func (l *callLog) waitQuiet(t testing.TB, quiet, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for l.since(time.Now().Add(-quiet)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("calls still arriving after %s", limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
