@@ -73,7 +73,7 @@ func (r *replica) terminate() error {
 
 // stop ends the process whatever its state; a replica the test killed on purpose is not an
 // error.
-func (r *replica) stop(t *testing.T) {
+func (r *replica) stop(t testing.TB) {
 	if r.cmd == nil || r.cmd.Process == nil {
 		return
 	}

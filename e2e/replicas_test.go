@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -21,10 +19,7 @@ import (
 
 	"ctpdesk/audit"
 	"ctpdesk/auth"
-	"ctpdesk/d1sandbox"
 	"ctpdesk/devidp"
-	"ctpdesk/internal/config"
-	"ctpdesk/internal/devstack"
 	"ctpdesk/internal/loadtest"
 	"ctpdesk/internal/loadtest/drive"
 	"ctpdesk/internal/pgtest"
@@ -66,75 +61,30 @@ func TestReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer portfolio.Close()
-	sb, err := d1sandbox.New(d1sandbox.Options{IssuerID: config.DevIssuerID, Portfolio: portfolio, Seed: portfolioSeed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	d1Srv := httptest.NewUnstartedServer(sb)
-	d1Srv.StartTLS()
-	defer d1Srv.Close()
-	kid, key, _ := sb.GeneratedKey()
-	_, keyFile, err := devstack.WriteSandboxKeys(filepath.Join(dir, "sandbox"), kid, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Every test server shares httptest's certificate: the replicas trust it as their CA for
-	// D1 (CTPDESK_D1_CA_FILE) and, through SSL_CERT_FILE, for the OpenID Provider.
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d1Srv.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
 	proxy := &roundRobin{}
 	proxySrv := httptest.NewUnstartedServer(proxy)
 	publicURL := "https://" + proxySrv.Listener.Addr().String()
-	idpSrv := httptest.NewUnstartedServer(nil)
-	issuer := "https://" + idpSrv.Listener.Addr().String()
-	secret := randomHex(t, 32)
-	idp, err := devidp.New(devidp.Config{
-		Issuer: issuer, ClientID: "ctpdesk-replicas", ClientSecret: secret,
-		RedirectURIs: []string{publicURL + "/auth/callback"}, PostLogoutRedirectURIs: []string{publicURL + "/login?signed_out=1"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	idpSrv.Config.Handler = idp.Handler()
-	idpSrv.StartTLS()
-	defer idpSrv.Close()
+	deps := startServeDeps(t, dir, publicURL, "ctpdesk-replicas", portfolio, portfolioSeed)
 	auditKey := randomHex(t, 32)
 	witness := filepath.Join(dir, "audit-witness.jsonl")
 	timings.lap("seed 500 customers, start sandbox and IdP")
 
-	env := []string{
-		"SSL_CERT_FILE=" + caFile,
+	env := append(deps.Env(),
 		"CTPDESK_ADDR=127.0.0.1:0",
-		"CTPDESK_PUBLIC_URL=" + publicURL,
-		"CTPDESK_DATABASE_URL=" + pg,
-		"CTPDESK_ISSUER_DATABASE_URL=" + issuerURL,
-		"CTPDESK_OIDC_ISSUER=" + issuer,
-		"CTPDESK_OIDC_CLIENT_ID=ctpdesk-replicas",
-		"CTPDESK_OIDC_CLIENT_SECRET=" + secret,
-		"CTPDESK_ROLE_AGENT=cs-agents",
-		"CTPDESK_ROLE_FRAUD=fraud-analysts",
-		"CTPDESK_ROLE_AUDITOR=it-audit",
-		"CTPDESK_AUDIT_HMAC_KEY=" + auditKey,
+		"CTPDESK_PUBLIC_URL="+publicURL,
+		"CTPDESK_DATABASE_URL="+pg,
+		"CTPDESK_ISSUER_DATABASE_URL="+issuerURL,
+		"CTPDESK_AUDIT_HMAC_KEY="+auditKey,
 		// One witness file shared by every replica, as on a shared volume; a checkpoint every
 		// 25 events, so the burst seals many and the kill can land between a commit and its
 		// witness write.
-		"CTPDESK_AUDIT_WITNESS=" + witness,
+		"CTPDESK_AUDIT_WITNESS="+witness,
 		"CTPDESK_AUDIT_CHECKPOINT_EVERY=25",
-		"CTPDESK_D1_AUTHZ_URL=" + d1Srv.URL + "/authz/v1",
-		"CTPDESK_D1_BANKING_URL=" + d1Srv.URL + "/banking/v1",
-		"CTPDESK_D1_ISSUER_ID=" + config.DevIssuerID,
-		"CTPDESK_AUDIT_RECORD_TIMEOUT=" + underLoad["CTPDESK_AUDIT_RECORD_TIMEOUT"],
-		"CTPDESK_SESSION_DB_TIMEOUT=" + underLoad["CTPDESK_SESSION_DB_TIMEOUT"],
-		"CTPDESK_D1_SIGNING_KEY_FILE=" + keyFile,
-		"CTPDESK_D1_KEY_ID=" + kid,
-		"CTPDESK_D1_CA_FILE=" + caFile,
+		"CTPDESK_AUDIT_RECORD_TIMEOUT="+underLoad["CTPDESK_AUDIT_RECORD_TIMEOUT"],
+		"CTPDESK_SESSION_DB_TIMEOUT="+underLoad["CTPDESK_SESSION_DB_TIMEOUT"],
 		"CTPDESK_LOG_LEVEL=warn",
 		"CTPDESK_SHUTDOWN_GRACE=5s",
-	}
+	)
 	replicas := make([]*replica, 3)
 	started := make(chan error, len(replicas))
 	for i := range replicas {
@@ -295,7 +245,7 @@ func TestReplicas(t *testing.T) {
 
 // signInAcross begins a sign-in on replica from, completes it at the IdP as user (password
 // demo), and finishes it on replica to, returning the session cookie ("name=value").
-func signInAcross(t *testing.T, web *http.Client, from, to *replica, user string) string {
+func signInAcross(t testing.TB, web *http.Client, from, to *replica, user string) string {
 	t.Helper()
 	resp := mustDo(t, web, http.MethodGet, from.url+"/auth/start?next=/customers", "", nil)
 	preLogin := cookieHeader(resp.Cookies())
@@ -320,7 +270,7 @@ func signInAcross(t *testing.T, web *http.Client, from, to *replica, user string
 	return ""
 }
 
-func mustDo(t *testing.T, c *http.Client, method, target, cookie string, form url.Values) *http.Response {
+func mustDo(t testing.TB, c *http.Client, method, target, cookie string, form url.Values) *http.Response {
 	t.Helper()
 	var body *strings.Reader
 	if form != nil {
@@ -346,7 +296,7 @@ func mustDo(t *testing.T, c *http.Client, method, target, cookie string, form ur
 	return resp
 }
 
-func mustLocation(t *testing.T, resp *http.Response) *url.URL {
+func mustLocation(t testing.TB, resp *http.Response) *url.URL {
 	t.Helper()
 	loc, err := resp.Location()
 	if err != nil {
@@ -383,7 +333,7 @@ func cookieHeader(cs []*http.Cookie) string {
 	return strings.Join(parts, "; ")
 }
 
-func randomHex(t *testing.T, n int) string {
+func randomHex(t testing.TB, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
