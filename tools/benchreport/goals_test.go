@@ -16,6 +16,7 @@ BenchmarkSignedInSearch/sqlite/last4-2   	 100	 1 ns/op	 0.20 gap-ms
 BenchmarkSignedInSearch/sqlite/last4-2   	 100	 1 ns/op	 0.24 gap-ms
 BenchmarkCustomerViewCached-2 	 100	 1 ns/op	 5 bare/app-ratio
 BenchmarkResidentMemory-2 	 1	 1 ns/op	 140 pss-MB	 1800 vmrss-MB
+BenchmarkResidentMemory-2 	 0	 NaN ns/op
 `
 
 func TestGoalsComeFromTheMediansOfTheRun(t *testing.T) {

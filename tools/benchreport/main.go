@@ -81,7 +81,9 @@ func parse(r io.Reader) (*results, error) {
 		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
 			continue
 		}
-		if _, err := strconv.Atoi(fields[1]); err != nil {
+		// go test prints a benchmark that failed before its first iteration as "0 NaN ns/op":
+		// no result, and the failure itself is in the output above it.
+		if n, err := strconv.Atoi(fields[1]); err != nil || n == 0 {
 			continue
 		}
 		name := trimProcs(fields[0])
