@@ -144,7 +144,8 @@ func runFilter(a string, p plan, rank int, keys []string, driver int) (string, [
 	}
 	add(a+".name_key <> ? AND "+a+".short_key <> ?", p.Key, p.Key)
 	if len(keys) > 0 {
-		add(a+".short_key NOT IN ("+placeholders(len(keys))+")", anys(keys)...)
+		// One array parameter, so the text does not vary with the number of keys.
+		add(a+".short_key <> ALL(?)", keys)
 	}
 	return b.String(), args
 }
@@ -181,7 +182,7 @@ func (db *DB) budgetBound(ctx context.Context, words []string, cur cursor, budge
 			ORDER BY sort_name, id LIMIT ?)`, []any{w, cur.Sort, cur.ID, budget}
 	})
 	var b cursor
-	err := db.db.QueryRowContext(ctx, db.rebind("SELECT sort_name, id FROM ("+runs+") AS runs ORDER BY sort_name, id OFFSET ? LIMIT 1"),
+	err := db.queryRow(ctx, once, "SELECT sort_name, id FROM ("+runs+") AS runs ORDER BY sort_name, id OFFSET ? LIMIT 1",
 		append(args, budget-1)...).Scan(&b.Sort, &b.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -216,7 +217,7 @@ func (db *DB) ginMatches(ctx context.Context, p plan, rank int, keys []string, c
 			AND (c.sort_name, c.id) > (?, ?))
 		SELECT * FROM m ORDER BY sort_key, id LIMIT ?`
 	args := append([]any{tsQuery(p.Tokens, rank == rankWholeWords)}, filterArgs...)
-	hits, err := db.scan(ctx, q, append(args, cur.Sort, cur.ID, n),
+	hits, err := db.scan(ctx, keep, q, append(args, cur.Sort, cur.ID, n),
 		func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
 	if err != nil {
 		return nil, fmt.Errorf("name index: %w", err)
@@ -237,8 +238,7 @@ func (db *DB) rarestToken(ctx context.Context, tokens []string, exact bool) (int
 			hi = t
 		}
 		var c int64
-		err := db.db.QueryRowContext(ctx, db.rebind(
-			"SELECT coalesce(sum(customers), 0) FROM name_vocab WHERE token >= ? AND token <= ?"), t, hi).Scan(&c)
+		err := db.queryRow(ctx, keep, "SELECT coalesce(sum(customers), 0) FROM name_vocab WHERE token >= ? AND token <= ?", t, hi).Scan(&c)
 		if err != nil {
 			return 0, err
 		}
@@ -277,7 +277,7 @@ func (db *DB) mergeRuns(ctx context.Context, rank int, words []string, filter st
 	})
 	q := "SELECT " + db.customerColumns("c.") + ", r.sort_name FROM (SELECT sort_name, id FROM (" + runs +
 		") AS runs ORDER BY sort_name, id LIMIT ?) AS r JOIN customers c ON c.id = r.id ORDER BY r.sort_name, r.id"
-	hits, err := db.scan(ctx, q, append(args, n), func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
+	hits, err := db.scan(ctx, once, q, append(args, n), func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
 	if err != nil {
 		return nil, fmt.Errorf("merge name runs: %w", err)
 	}
@@ -311,10 +311,10 @@ func (db *DB) countNamesPostgres(ctx context.Context, ns *nameSearch) (n int, at
 	})
 	// A customer with two words of the prefix comes twice, adjacent: DISTINCT ON drops the
 	// copy without stopping the stream.
-	err = db.db.QueryRowContext(ctx, db.rebind(`SELECT count(*) FROM (
+	err = db.queryRow(ctx, once, `SELECT count(*) FROM (
 			SELECT DISTINCT ON (sort_name, id) sort_name, id FROM (
 				SELECT sort_name, id, search_name FROM (`+runs+`) AS runs ORDER BY sort_name, id LIMIT ?) AS r
-			WHERE `+match+` ORDER BY sort_name, id LIMIT ?) AS m`),
+			WHERE `+match+` ORDER BY sort_name, id LIMIT ?) AS m`,
 		append(append(args, db.countBudget), append(matchArgs, db.countCap+1)...)...).Scan(&n)
 	if err != nil {
 		return 0, false, fmt.Errorf("count name runs: %w", err)
@@ -325,8 +325,8 @@ func (db *DB) countNamesPostgres(ctx context.Context, ns *nameSearch) (n int, at
 	// Whether the runs ended within the budget: one range of the index, every word at once.
 	var rows int
 	driver := p.Tokens[r.driver]
-	if err := db.db.QueryRowContext(ctx, db.rebind(`SELECT count(*) FROM (
-			SELECT 1 FROM name_tokens WHERE token >= ? AND token < ? LIMIT ?) AS t`),
+	if err := db.queryRow(ctx, keep, `SELECT count(*) FROM (
+			SELECT 1 FROM name_tokens WHERE token >= ? AND token < ? LIMIT ?) AS t`,
 		driver, prefixUpper(driver), db.countBudget+1).Scan(&rows); err != nil {
 		return 0, false, fmt.Errorf("count name runs: %w", err)
 	}
