@@ -48,9 +48,8 @@ type DB struct {
 	stmts   *statements
 	dialect dialect
 	region  string
-	// readBudget is defaultReadBudget and countBudget defaultCountBudget; tests lower them
-	// to run the PostgreSQL name search's and count's fallbacks on a small portfolio.
-	readBudget  int
+	// countBudget is defaultCountBudget; tests lower it to run the PostgreSQL name count's
+	// lower bound on a small portfolio.
 	countBudget int
 	// countCap is CountCap; tests lower it to count past the cap on a small portfolio.
 	countCap int
@@ -114,7 +113,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if region == "" {
 		region = "GB"
 	}
-	db := &DB{db: sqldb, stmts: newStatements(sqldb), dialect: t.Engine, region: region, readBudget: defaultReadBudget, countBudget: defaultCountBudget, countCap: CountCap}
+	db := &DB{db: sqldb, stmts: newStatements(sqldb), dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap}
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {
 			sqldb.Close()
