@@ -23,7 +23,7 @@ func (db *DB) ftsMatches(ctx context.Context, p plan, rank int, keys []string, c
 			return nil, err
 		}
 		where += " AND NOT (c.short_key " + cond + ")"
-		args = append(args, list)
+		args = append(args, list...)
 	}
 	return db.query(ctx, where+" ORDER BY f.rowid LIMIT ?", append(args, n), extra)
 }
