@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,8 +83,9 @@ func reportPercentiles(b *testing.B, d []time.Duration) {
 	b.ReportMetric(float64(stats.Percentile(d, 95).Microseconds())/1000, "p95-ms")
 }
 
-func BenchmarkSearch(b *testing.B) {
-	n := benchCustomers(b)
+// benchBackends returns the benchmark portfolio on SQLite and, when a PostgreSQL server is
+// configured, on PostgreSQL.
+func benchBackends(b *testing.B, n int) []backend {
 	urls := []backend{{name: "sqlite", url: benchSQLiteURL(b, n)}}
 	if u := os.Getenv("CTPDESK_BENCH_POSTGRES_URL"); u != "" {
 		// A database already seeded with the same portfolio (seed 42), kept between runs.
@@ -99,23 +102,38 @@ func BenchmarkSearch(b *testing.B) {
 		b.Logf("seeded %d customers into PostgreSQL in %s", n, time.Since(start).Round(time.Millisecond))
 		urls = append(urls, backend{name: "postgres", url: u})
 	}
-	queries := benchQueries(n)
-	for _, be := range urls {
-		db, err := Open(context.Background(), be.url, Options{ReadOnly: true})
-		if err != nil {
+	return urls
+}
+
+// mustBenchOpen opens a benchmark portfolio read-only, as production reads the issuer's replica.
+func mustBenchOpen(b *testing.B, url string) *DB {
+	db, err := Open(context.Background(), url, Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// warm runs every query once, unmeasured: the measured runs then read pages the database has
+// already cached, as the HTTP handler's benchmark does.
+func warm(b *testing.B, db *DB, qs []string) {
+	for _, q := range qs {
+		if _, err := db.Search(context.Background(), Query{Text: q}); err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { db.Close() })
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	n := benchCustomers(b)
+	queries := benchQueries(n)
+	for _, be := range benchBackends(b, n) {
+		db := mustBenchOpen(b, be.url)
 		for _, kind := range benchKinds {
 			b.Run(be.name+"/"+kind, func(b *testing.B) {
 				qs := queries[kind]
-				// Every query once, unmeasured: the measured runs then read pages the
-				// database has already cached, as the HTTP handler's benchmark does.
-				for _, q := range qs {
-					if _, err := db.Search(context.Background(), Query{Text: q}); err != nil {
-						b.Fatal(err)
-					}
-				}
+				warm(b, db, qs)
 				var d []time.Duration
 				i := 0
 				for b.Loop() {
@@ -130,6 +148,71 @@ func BenchmarkSearch(b *testing.B) {
 			})
 		}
 	}
+}
+
+// mixedQueries interleaves the queries of every kind, so that concurrent searches run the
+// kinds side by side the way a team of agents does.
+func mixedQueries(queries map[string][]string) []string {
+	var out []string
+	for i := range queries[benchKinds[0]] {
+		for _, kind := range benchKinds {
+			out = append(out, queries[kind][i])
+		}
+	}
+	return out
+}
+
+// BenchmarkSearchConcurrent runs the mix of every kind's queries from 1 and from 16 clients at
+// once and reports each search's p50 and p95: the 16-client figure shows what the pool, the
+// locks and the CPUs add when a team searches together, the 1-client figure beside it the same
+// mix alone.
+func BenchmarkSearchConcurrent(b *testing.B) {
+	n := benchCustomers(b)
+	qs := mixedQueries(benchQueries(n))
+	for _, be := range benchBackends(b, n) {
+		db := mustBenchOpen(b, be.url)
+		// Once per database, not per round: the rounds of b.N would otherwise spend most of
+		// the run (and of a CPU profile) warming.
+		warm(b, db, qs)
+		for _, clients := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/clients-%d", be.name, clients), func(b *testing.B) {
+				d := searchConcurrently(b, db, qs, clients, b.N)
+				b.StopTimer()
+				reportPercentiles(b, d)
+			})
+		}
+	}
+}
+
+// searchConcurrently runs total searches of qs, in order, from the given number of clients,
+// and returns how long each took.
+func searchConcurrently(b *testing.B, db *DB, qs []string, clients, total int) []time.Duration {
+	var next atomic.Int64
+	d := make([]time.Duration, total)
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= total {
+					return
+				}
+				start := time.Now()
+				if _, err := db.Search(context.Background(), Query{Text: qs[i%len(qs)]}); err != nil {
+					errs <- fmt.Errorf("search %q: %w", qs[i%len(qs)], err)
+					return
+				}
+				d[i] = time.Since(start)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return d
 }
 
 func BenchmarkSeedSQLite(b *testing.B) {

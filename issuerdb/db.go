@@ -45,11 +45,11 @@ type Options struct {
 // DB is a handle on the issuer's records. It is safe for concurrent use.
 type DB struct {
 	db      *sql.DB
+	stmts   *statements
 	dialect dialect
 	region  string
-	// readBudget is defaultReadBudget and countBudget defaultCountBudget; tests lower them
-	// to run the PostgreSQL name search's and count's fallbacks on a small portfolio.
-	readBudget  int
+	// countBudget is defaultCountBudget; tests lower it to run the PostgreSQL name count's
+	// lower bound on a small portfolio.
 	countBudget int
 	// countCap is CountCap; tests lower it to count past the cap on a small portfolio.
 	countCap int
@@ -135,7 +135,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if region == "" {
 		region = "GB"
 	}
-	db := &DB{db: sqldb, dialect: t.Engine, region: region, readBudget: defaultReadBudget, countBudget: defaultCountBudget, countCap: CountCap}
+	db := &DB{db: sqldb, stmts: newStatements(sqldb), dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap}
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {
 			sqldb.Close()
@@ -149,8 +149,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Close releases the connections.
-func (db *DB) Close() error { return db.db.Close() }
+// Close releases the prepared statements and the connections.
+func (db *DB) Close() error {
+	return errors.Join(db.stmts.close(), db.db.Close())
+}
 
 // checkSchema makes a read-only open fail at start, not at the first search.
 func (db *DB) checkSchema(ctx context.Context) error {
@@ -205,10 +207,18 @@ func migrateDownTo(ctx context.Context, sqldb *sql.DB, d dialect, version int64)
 	return nil
 }
 
-// rebind turns "?" placeholders into "$1, $2, …" for PostgreSQL.
+// rebind writes the "?" placeholders of q as the engine runs them: "$1, $2, …" on PostgreSQL,
+// and "+?" on SQLite. SQLite keeps statistics samples of each index (sqlite_stat4, which
+// Seed's ANALYZE writes), and when a bare parameter is compared with an indexed column the
+// planner looks at its value, marking the statement to be planned again every time that
+// parameter is bound: every call would parse and plan its statement twice, prepared or not.
+// "+?" is the same value to every operator (unary plus is a no-op of no affinity, as a
+// parameter is), but an expression the planner does not look into, so a statement's plan is
+// made once, from the per-index averages, and kept (TestSearchPlansUseTheIndexes checks the
+// plans).
 func (db *DB) rebind(q string) string {
 	if db.dialect != postgresDialect {
-		return q
+		return strings.ReplaceAll(q, "?", "+?")
 	}
 	return sqldialect.Rebind(q)
 }

@@ -106,8 +106,9 @@ type hit struct {
 	ord    int64
 }
 
-// query selects customers (alias c) with the given tail of the statement. extra, when set,
-// names more selected expressions and says how they fill the hit's position.
+// query selects customers (alias c) with the given tail of the statement, which must be one
+// of a small fixed set of texts (it is prepared and kept). extra, when set, names more
+// selected expressions and says how they fill the hit's position.
 func (db *DB) query(ctx context.Context, tail string, args []any, extra *extraColumns) ([]hit, error) {
 	q := "SELECT " + db.customerColumns("c.")
 	from := " FROM customers c "
@@ -117,13 +118,13 @@ func (db *DB) query(ctx context.Context, tail string, args []any, extra *extraCo
 		from = " " + extra.from + " "
 		fill = extra.fill
 	}
-	return db.scan(ctx, q+from+tail, args, fill)
+	return db.scan(ctx, keep, q+from+tail, args, fill)
 }
 
 // scan runs a query selecting the customer columns, then optionally more columns that fill
 // turns into the hit's position; fill's slice has one element per such column.
-func (db *DB) scan(ctx context.Context, query string, args []any, fill func(*hit, []any)) ([]hit, error) {
-	rows, err := db.db.QueryContext(ctx, db.rebind(query), args...)
+func (db *DB) scan(ctx context.Context, r reuse, query string, args []any, fill func(*hit, []any)) ([]hit, error) {
+	rows, err := db.queryRows(ctx, r, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -181,9 +182,6 @@ func asInt(v any) int64 {
 	}
 	return 0
 }
-
-// placeholders is "?, ?, …" for n values.
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 func anys(ss []string) []any {
 	out := make([]any, len(ss))

@@ -90,9 +90,9 @@ func (db *DB) givenWords(ctx context.Context, prefix string, limit int) ([]strin
 		prefix, prefixUpper(prefix), limit)
 }
 
-// queryStrings runs a query selecting one text column.
+// queryStrings runs a query selecting one text column; its text is prepared and kept.
 func (db *DB) queryStrings(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := db.db.QueryContext(ctx, db.rebind(query), args...)
+	rows, err := db.queryRows(ctx, keep, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -219,10 +219,21 @@ func (db *DB) keyRuns(ctx context.Context, runs []keyRun, cur cursor, n int, fil
 	}
 	sql := "SELECT " + db.customerColumns("c.") + ", r.sort_name FROM (SELECT sort_name, id FROM (" + q.String() +
 		") AS runs ORDER BY sort_name, id LIMIT ?) AS r JOIN customers c ON c.id = r.id ORDER BY r.sort_name, r.id"
-	return db.scan(ctx, sql, append(args, n), func(h *hit, v []any) {
+	return db.scan(ctx, runsReuse(len(runs)), sql, append(args, n), func(h *hit, v []any) {
 		h.sort = asString(v[0])
 		fill(h)
 	})
+}
+
+// maxKeptRuns is the most runs a kept keyRuns statement unites: the full-name rank's two and
+// the few completions of one length most pages see. Longer unions are prepared per call.
+const maxKeptRuns = 4
+
+func runsReuse(n int) reuse {
+	if n <= maxKeptRuns {
+		return keep
+	}
+	return once
 }
 
 // wholeWordsLike are LIKE patterns on " " || short_key || " " that hold when every token
@@ -274,11 +285,11 @@ func (db *DB) count(ctx context.Context, ns *nameSearch, page *Page, rows int) e
 	return nil
 }
 
-// countRows counts the rows of a query, stopping after DB.countCap+1.
+// countRows counts the rows of a query, stopping after DB.countCap+1; its text is prepared
+// and kept.
 func (db *DB) countRows(ctx context.Context, query string, args ...any) (int, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, db.rebind("SELECT count(*) FROM ("+query+" LIMIT ?) AS m"),
-		append(args, db.countCap+1)...).Scan(&n)
+	err := db.queryRow(ctx, keep, "SELECT count(*) FROM ("+query+" LIMIT ?) AS m", append(args, db.countCap+1)...).Scan(&n)
 	return n, err
 }
 

@@ -2,8 +2,6 @@ package issuerdb
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -11,10 +9,6 @@ import (
 // prefixUpper closes the range of strings that start with prefix: both engines compare the
 // search columns byte by byte, and no stored text holds a code point above U+10FFFF.
 func prefixUpper(prefix string) string { return prefix + "\U0010FFFF" }
-
-// defaultReadBudget bounds how many rows of name runs one name-prefix page may read before
-// the search switches to the GIN index (DB.readBudget).
-const defaultReadBudget = 3000
 
 // defaultCountBudget bounds how many rows of name runs a count reads before it asks the GIN
 // index instead (DB.countBudget): enough for CountCap+1 customers with several words each.
@@ -26,11 +20,13 @@ const defaultCountBudget = 5 * (CountCap + 1)
 // search starts from the query's rarest word (by the counts in name_vocab), lists the
 // distinct name words it is (whole-words rank) or starts (other rank) — name_tokens holds
 // them — and merges the already ordered runs of those words' customers, keeping those whose
-// names also match the rank's condition; PostgreSQL stops the merge after one page. When the
-// other words are rare within those runs (a surname and a first name from different
-// countries), the merge would read a long way for few rows, so it reads at most
-// DB.readBudget rows; if they hold less than a page, the GIN index on the whole query finds
-// the rest, intersecting the words' posting lists instead.
+// names also match the rank's condition; PostgreSQL stops the merge after one page. The runs
+// are read from name_tokens' covering index alone, so even when the other words are rare
+// within them (a surname and a first name from different countries, or matches that all sort
+// late: "van jo" finds its Dutch customers only after the Vietnamese middle names "Van"), the
+// merge reads at most the rarest word's runs, a few index entries per microsecond. That is
+// cheaper than the GIN index on the whole query, which has to union the posting lists of
+// every word each query word starts, then fetch and sort every match.
 func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur cursor, n int) ([]hit, error) {
 	p, keys := ns.plan, ns.keys
 	var r *runs
@@ -43,18 +39,11 @@ func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur curs
 	if err != nil || len(r.words) == 0 {
 		return nil, err
 	}
-	driver, words := r.driver, r.words
-	filter, filterArgs := runFilter("t", p, rank, keys, driver)
-	var bound *cursor
-	if len(p.Tokens) > 1 {
-		if bound, err = db.budgetBound(ctx, words, cur, db.readBudget); err != nil {
-			return nil, err
-		}
-	}
+	filter, filterArgs := runFilter("t", p, rank, keys, r.driver)
 	var out []hit
 	for {
 		want := n - len(out)
-		batch, err := db.mergeRuns(ctx, rank, words, filter, filterArgs, cur, bound, want)
+		batch, err := db.mergeRuns(ctx, rank, r.words, filter, filterArgs, cur, want)
 		if err != nil {
 			return nil, err
 		}
@@ -65,16 +54,8 @@ func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur curs
 				out = append(out, h)
 			}
 		}
-		if len(out) >= n {
+		if len(out) >= n || len(batch) < want {
 			return out, nil
-		}
-		if len(batch) < want {
-			if bound == nil {
-				return out, nil
-			}
-			// The budget held less than a page: sparse matches, the GIN index's case. It
-			// starts over from the original cursor and returns whole pages itself.
-			return db.ginMatches(ctx, p, rank, keys, startOf(out, cur), n-len(out), out)
 		}
 		last := batch[len(batch)-1]
 		cur.Sort, cur.ID = last.sort, last.ID
@@ -144,17 +125,10 @@ func runFilter(a string, p plan, rank int, keys []string, driver int) (string, [
 	}
 	add(a+".name_key <> ? AND "+a+".short_key <> ?", p.Key, p.Key)
 	if len(keys) > 0 {
-		add(a+".short_key NOT IN ("+placeholders(len(keys))+")", anys(keys)...)
+		// One array parameter, so the text does not vary with the number of keys.
+		add(a+".short_key <> ALL(?)", keys)
 	}
 	return b.String(), args
-}
-
-// startOf is the cursor after the last hit, or cur when there is none.
-func startOf(hits []hit, cur cursor) cursor {
-	if len(hits) > 0 {
-		cur.Sort, cur.ID = hits[len(hits)-1].sort, hits[len(hits)-1].ID
-	}
-	return cur
 }
 
 // runsUnion is a UNION ALL of one ordered, limited branch per word over name_tokens; branch
@@ -173,57 +147,6 @@ func runsUnion(words []string, branch func(word string) (string, []any)) (string
 	return q.String(), args
 }
 
-// budgetBound returns the key of the budget-th row of the runs after cur, or nil when the
-// runs hold fewer rows than that (then reading them all is within budget).
-func (db *DB) budgetBound(ctx context.Context, words []string, cur cursor, budget int) (*cursor, error) {
-	runs, args := runsUnion(words, func(w string) (string, []any) {
-		return `(SELECT sort_name, id FROM name_tokens WHERE token = ? AND (sort_name, id) > (?, ?)
-			ORDER BY sort_name, id LIMIT ?)`, []any{w, cur.Sort, cur.ID, budget}
-	})
-	var b cursor
-	err := db.db.QueryRowContext(ctx, db.rebind("SELECT sort_name, id FROM ("+runs+") AS runs ORDER BY sort_name, id OFFSET ? LIMIT 1"),
-		append(args, budget-1)...).Scan(&b.Sort, &b.ID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("name runs budget: %w", err)
-	}
-	return &b, nil
-}
-
-// tsQuery is the GIN index's form of a rank's words: whole words, or prefixes.
-func tsQuery(tokens []string, exact bool) string {
-	terms := make([]string, len(tokens))
-	for i, t := range tokens {
-		terms[i] = t
-		if !exact {
-			terms[i] += ":*"
-		}
-	}
-	return strings.Join(terms, " & ")
-}
-
-// ginMatches finds up to n matches of a rank after cur with the GIN index on the folded
-// names, appending them to prior: all matches are fetched and sorted, which is cheap because
-// this path only runs when they are sparse.
-func (db *DB) ginMatches(ctx context.Context, p plan, rank int, keys []string, cur cursor, n int, prior []hit) ([]hit, error) {
-	filter, filterArgs := runFilter("c", p, rank, keys, -1)
-	q := `WITH m AS MATERIALIZED (
-			SELECT ` + db.customerColumns("c.") + `, c.sort_name AS sort_key
-			FROM customers c
-			WHERE to_tsvector('simple'::regconfig, c.search_name) @@ to_tsquery('simple'::regconfig, ?)` + filter + `
-			AND (c.sort_name, c.id) > (?, ?))
-		SELECT * FROM m ORDER BY sort_key, id LIMIT ?`
-	args := append([]any{tsQuery(p.Tokens, rank == rankWholeWords)}, filterArgs...)
-	hits, err := db.scan(ctx, q, append(args, cur.Sort, cur.ID, n),
-		func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
-	if err != nil {
-		return nil, fmt.Errorf("name index: %w", err)
-	}
-	return append(prior, hits...), nil
-}
-
 // rarestToken returns the index of the token matching the fewest customers, as a whole word
 // or as a prefix.
 func (db *DB) rarestToken(ctx context.Context, tokens []string, exact bool) (int, error) {
@@ -237,8 +160,7 @@ func (db *DB) rarestToken(ctx context.Context, tokens []string, exact bool) (int
 			hi = t
 		}
 		var c int64
-		err := db.db.QueryRowContext(ctx, db.rebind(
-			"SELECT coalesce(sum(customers), 0) FROM name_vocab WHERE token >= ? AND token <= ?"), t, hi).Scan(&c)
+		err := db.queryRow(ctx, keep, "SELECT coalesce(sum(customers), 0) FROM name_vocab WHERE token >= ? AND token <= ?", t, hi).Scan(&c)
 		if err != nil {
 			return 0, err
 		}
@@ -261,12 +183,8 @@ func (db *DB) wordsWithPrefix(ctx context.Context, prefix string) ([]string, err
 }
 
 // mergeRuns reads up to n rows after cur from the runs of the given words that meet filter,
-// in display order. With bound set, only rows up to and including bound are read.
-func (db *DB) mergeRuns(ctx context.Context, rank int, words []string, filter string, filterArgs []any, cur cursor, bound *cursor, n int) ([]hit, error) {
-	if bound != nil {
-		filter += " AND (t.sort_name, t.id) <= (?, ?)"
-		filterArgs = append(filterArgs[:len(filterArgs):len(filterArgs)], bound.Sort, bound.ID)
-	}
+// in display order.
+func (db *DB) mergeRuns(ctx context.Context, rank int, words []string, filter string, filterArgs []any, cur cursor, n int) ([]hit, error) {
 	// Each run is read from name_tokens' covering index alone; only the page's rows are then
 	// fetched from customers.
 	runs, args := runsUnion(words, func(w string) (string, []any) {
@@ -277,7 +195,7 @@ func (db *DB) mergeRuns(ctx context.Context, rank int, words []string, filter st
 	})
 	q := "SELECT " + db.customerColumns("c.") + ", r.sort_name FROM (SELECT sort_name, id FROM (" + runs +
 		") AS runs ORDER BY sort_name, id LIMIT ?) AS r JOIN customers c ON c.id = r.id ORDER BY r.sort_name, r.id"
-	hits, err := db.scan(ctx, q, append(args, n), func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
+	hits, err := db.scan(ctx, once, q, append(args, n), func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
 	if err != nil {
 		return nil, fmt.Errorf("merge name runs: %w", err)
 	}
@@ -311,10 +229,10 @@ func (db *DB) countNamesPostgres(ctx context.Context, ns *nameSearch) (n int, at
 	})
 	// A customer with two words of the prefix comes twice, adjacent: DISTINCT ON drops the
 	// copy without stopping the stream.
-	err = db.db.QueryRowContext(ctx, db.rebind(`SELECT count(*) FROM (
+	err = db.queryRow(ctx, once, `SELECT count(*) FROM (
 			SELECT DISTINCT ON (sort_name, id) sort_name, id FROM (
 				SELECT sort_name, id, search_name FROM (`+runs+`) AS runs ORDER BY sort_name, id LIMIT ?) AS r
-			WHERE `+match+` ORDER BY sort_name, id LIMIT ?) AS m`),
+			WHERE `+match+` ORDER BY sort_name, id LIMIT ?) AS m`,
 		append(append(args, db.countBudget), append(matchArgs, db.countCap+1)...)...).Scan(&n)
 	if err != nil {
 		return 0, false, fmt.Errorf("count name runs: %w", err)
@@ -325,8 +243,8 @@ func (db *DB) countNamesPostgres(ctx context.Context, ns *nameSearch) (n int, at
 	// Whether the runs ended within the budget: one range of the index, every word at once.
 	var rows int
 	driver := p.Tokens[r.driver]
-	if err := db.db.QueryRowContext(ctx, db.rebind(`SELECT count(*) FROM (
-			SELECT 1 FROM name_tokens WHERE token >= ? AND token < ? LIMIT ?) AS t`),
+	if err := db.queryRow(ctx, keep, `SELECT count(*) FROM (
+			SELECT 1 FROM name_tokens WHERE token >= ? AND token < ? LIMIT ?) AS t`,
 		driver, prefixUpper(driver), db.countBudget+1).Scan(&rows); err != nil {
 		return 0, false, fmt.Errorf("count name runs: %w", err)
 	}

@@ -18,8 +18,12 @@ func (db *DB) ftsMatches(ctx context.Context, p plan, rank int, keys []string, c
 	where := "WHERE customer_fts MATCH ? AND f.rowid > ? AND c.name_key <> ? AND c.short_key <> ?"
 	args := []any{match, cur.Ord, p.Key, p.Key}
 	if len(keys) > 0 {
-		where += " AND c.short_key NOT IN (" + placeholders(len(keys)) + ")"
-		args = append(args, anys(keys)...)
+		cond, list, err := db.oneOf(keys)
+		if err != nil {
+			return nil, err
+		}
+		where += " AND NOT (c.short_key " + cond + ")"
+		args = append(args, list...)
 	}
 	return db.query(ctx, where+" ORDER BY f.rowid LIMIT ?", append(args, n), extra)
 }

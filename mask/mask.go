@@ -44,6 +44,44 @@ func MaskEmail(email string) string {
 // hides the rest: "+447700900123" -> "+44 •••• ••0123". A number that does not parse keeps
 // only its last four digits; one of four digits or fewer is hidden entirely.
 func MaskPhone(e164 string) string {
+	if masked, ok := maskCanonical(e164); ok {
+		return masked
+	}
+	return maskParsed(e164)
+}
+
+// maskCanonical masks a number written as stored, "+" and ASCII digits, without the full
+// phone-number parse: for such a number the parse takes the calling code to be the shortest
+// prefix of one to three digits that is an assigned code, and it succeeds when two to
+// seventeen digits follow (its other checks, and the national prefix it may strip, do not
+// change what is shown). ok is false for anything else, which maskParsed handles.
+func maskCanonical(s string) (masked string, ok bool) {
+	if len(s) < 2 || s[0] != '+' || s[1] == '0' {
+		return "", false
+	}
+	digits := s[1:]
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return "", false
+		}
+	}
+	codes := phonenumbers.GetSupportedCallingCodes()
+	for n := 1; n <= 3 && n < len(digits); n++ {
+		cc, _ := strconv.Atoi(digits[:n])
+		if !codes[cc] {
+			continue
+		}
+		national := len(digits) - n
+		if national < 2 || national > 17 {
+			return "", false
+		}
+		return maskInternational(digits[:n], digits[n:]), true
+	}
+	return "", false
+}
+
+// maskParsed masks any text through the full phone-number parse.
+func maskParsed(e164 string) string {
 	if e164 == "" {
 		return ""
 	}
@@ -56,7 +94,11 @@ func MaskPhone(e164 string) string {
 		return strings.Repeat(Dot, len(digits)-4) + digits[len(digits)-4:]
 	}
 	cc := strconv.Itoa(int(num.GetCountryCode()))
-	national := strings.TrimPrefix(digits, cc)
+	return maskInternational(cc, strings.TrimPrefix(digits, cc))
+}
+
+// maskInternational shows the calling code cc and the last four of the national digits.
+func maskInternational(cc, national string) string {
 	if len(national) <= 4 {
 		return "+" + cc + " " + strings.Repeat(Dot, 4)
 	}

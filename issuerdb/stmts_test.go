@@ -1,0 +1,211 @@
+package issuerdb
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// searchEveryShape runs queries of every kind and their second pages, so that every statement
+// shape a search uses is run at least once.
+func searchEveryShape(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := context.Background()
+	var texts []string
+	for _, c := range searchCases(portfolio(testCustomers)) {
+		texts = append(texts, c.text)
+	}
+	texts = append(texts, mixedQueries(benchQueries(testCustomers))[:200]...)
+	for _, text := range texts {
+		p, err := db.Search(ctx, Query{Text: text, Limit: 5})
+		if err != nil {
+			t.Fatalf("Search(%q): %v", text, err)
+		}
+		if p.Next != "" {
+			if _, err := db.Search(ctx, Query{Text: text, Limit: 5, After: p.Next}); err != nil {
+				t.Fatalf("Search(%q) page 2: %v", text, err)
+			}
+		}
+	}
+}
+
+// TestSearchPreparesEachStatementOnce checks that searches keep a small, fixed set of
+// prepared statements: a second round of the same kinds with other values prepares nothing
+// new, and a closed DB refuses to search.
+func TestSearchPreparesEachStatementOnce(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			searchEveryShape(t, db)
+			kept := db.stmts.len()
+			if kept == 0 {
+				t.Fatal("no statement was prepared and kept")
+			}
+			if kept > 100 {
+				t.Errorf("%d statements kept: the texts should come from a small fixed set", kept)
+			}
+			ctx := context.Background()
+			// The same page length as the first round: on PostgreSQL the cards statement has a
+			// text per number of customers on a page (see oneOf).
+			for _, q := range mixedQueries(benchQueries(testCustomers))[200:400] {
+				if _, err := db.Search(ctx, Query{Text: q, Limit: 5}); err != nil {
+					t.Fatalf("Search(%q): %v", q, err)
+				}
+			}
+			if got := db.stmts.len(); got != kept {
+				t.Errorf("after a second round of the same kinds %d statements are kept, want still %d", got, kept)
+			}
+			if _, err := db.Get(ctx, CustomerID(1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if _, err := db.Search(ctx, Query{Text: "smith"}); err == nil {
+				t.Error("Search on a closed DB succeeded")
+			}
+			if _, err := db.Get(ctx, CustomerID(1)); !errors.Is(err, errClosed) {
+				t.Errorf("Get on a closed DB = %v, want errClosed", err)
+			}
+		})
+	}
+}
+
+// fullScan matches a query plan line that reads a whole table of the portfolio.
+var fullScan = regexp.MustCompile(`^SCAN (customers|cards|name_order|name_given_words|c|o)( |$)`)
+
+// TestSearchPlansUseTheIndexes checks the plan of every statement a SQLite search keeps. They
+// are written with "+?" (see DB.rebind), so a plan does not depend on the values bound and
+// EXPLAIN QUERY PLAN of the bare text shows the plan every call runs: none reads a whole table.
+func TestSearchPlansUseTheIndexes(t *testing.T) {
+	url := backends(t)[0].url
+	db := mustSeeded(t, url, testCustomers, Options{})
+	searchEveryShape(t, db)
+	db.stmts.mu.RLock()
+	var texts []string
+	for text := range db.stmts.byText {
+		texts = append(texts, text)
+	}
+	db.stmts.mu.RUnlock()
+	if len(texts) == 0 {
+		t.Fatal("no statement kept")
+	}
+	for _, text := range texts {
+		if strings.Count(text, "?") != strings.Count(text, "+?") {
+			t.Errorf("a bare parameter, whose value the planner would look at, in %s", text)
+		}
+		// Every parameter NULL: the plan is the same whatever they hold.
+		plan := mustPlan(t, db, text, make([]any, strings.Count(text, "?"))...)
+		for _, line := range plan {
+			if fullScan.MatchString(line) {
+				t.Errorf("plan of %s\nreads a whole table:\n%s", text, strings.Join(plan, "\n"))
+			}
+		}
+	}
+}
+
+func mustPlan(t *testing.T, db *DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// TestCardsOfUsesTheCustomerIndex checks that the page's customer ids, one JSON array parameter
+// on SQLite, still look each customer's cards up in cards_customer, in order, on both engines,
+// and load the cards of exactly those customers.
+func TestCardsOfUsesTheCustomerIndex(t *testing.T) {
+	ctx := context.Background()
+	all := portfolio(testCustomers)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			ids := []string{all[5].ID, all[1500].ID, all[42].ID}
+			cards, err := db.cardsOf(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cards) != len(ids) {
+				t.Errorf("cards of %d customers, want %d", len(cards), len(ids))
+			}
+			for _, i := range []int{5, 1500, 42} {
+				got := cards[all[i].ID]
+				if len(got) != len(all[i].Cards) {
+					t.Fatalf("%s: %d cards, want %d", all[i].ID, len(got), len(all[i].Cards))
+				}
+				for j := range got {
+					if got[j].ID != all[i].Cards[j].ID {
+						t.Errorf("%s card %d = %s, want %s (stored order)", all[i].ID, j, got[j].ID, all[i].Cards[j].ID)
+					}
+				}
+			}
+			cond, args, err := db.oneOf(ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := db.rebind("SELECT id FROM cards WHERE customer_id " + cond + " ORDER BY customer_id, position")
+			var plan string
+			if db.dialect == sqliteDialect {
+				plan = strings.Join(mustPlan(t, db, q, args...), "\n")
+				if strings.Contains(plan, "TEMP B-TREE") {
+					t.Errorf("cards are sorted after the lookup:\n%s", plan)
+				}
+			} else {
+				plan = mustPostgresPlan(t, db, q, args...)
+			}
+			if !strings.Contains(plan, "cards_customer") {
+				t.Errorf("cards are not looked up in cards_customer:\n%s", plan)
+			}
+		})
+	}
+}
+
+// mustPostgresPlan explains query with sequential scans priced out of reach, so the plan
+// names an index whenever one can serve the condition, however small the test portfolio.
+func mustPostgresPlan(t *testing.T, db *DB, query string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "RESET enable_seqscan")
+	rows, err := conn.QueryContext(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
+}
