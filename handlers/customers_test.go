@@ -371,6 +371,8 @@ func TestCountText(t *testing.T) {
 		{1, 20, 1000, true, false, "Showing 20 of over 1,000"},
 		{1001, 1020, 1000, true, false, "Showing 1,001–1,020 of over 1,000"},
 		{1, 20, 509, false, true, "Showing 20 of at least 509"},
+		{1, 20, 0, false, true, "Showing 20 of at least 20"},
+		{21, 40, 7, false, true, "Showing 21–40 of at least 40"},
 	} {
 		if got := countText(tc.from, tc.to, tc.total, tc.over, tc.atLeast); got != tc.want {
 			t.Errorf("countText(%d, %d, %d, %v, %v) = %q, want %q", tc.from, tc.to, tc.total, tc.over, tc.atLeast, got, tc.want)

@@ -90,7 +90,9 @@ func countText(from, to, total int, over, atLeast bool) string {
 	case over:
 		of = "over " + of
 	case atLeast:
-		of = "at least " + of
+		// A lower bound below the rows already shown (PostgreSQL's bounded count of sparse
+		// name matches can stop before it reaches them) says no more than the page itself.
+		of = "at least " + groupThousands(max(total, to))
 	}
 	return "Showing " + shown + " of " + of
 }
