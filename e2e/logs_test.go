@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"ctpdesk/internal/browsertest"
 	"ctpdesk/issuerdb"
@@ -85,8 +86,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		needles := []string{c.Email, c.Phone, strings.TrimPrefix(c.Phone, "+"), c.FirstName + " " + c.LastName,
 			c.Address.Line1, c.Address.PostalCode}
 		for _, n := range needles {
-			if n != "" && strings.Contains(logs, n) {
-				i := strings.Index(logs, n)
+			if i := indexStandalone(logs, n); n != "" && i >= 0 {
 				t.Errorf("customer %s: %q appears in the log: …%s…", c.ID, n, logs[max(0, i-120):min(len(logs), i+40)])
 			}
 		}
@@ -99,6 +99,33 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 			}
 		}
 	}
+}
+
+// indexStandalone is the index of the first occurrence of needle in s that is not part of a
+// longer run of letters, digits or underscores, or -1. A postcode such as "59226" inside a nanosecond
+// timestamp or a generated id is not the customer's postcode; beside a space, a quote or a
+// comma it is.
+func indexStandalone(s, needle string) int {
+	if needle == "" {
+		return -1
+	}
+	isWord := func(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+	first, _ := utf8.DecodeRuneInString(needle)
+	last, _ := utf8.DecodeLastRuneInString(needle)
+	for from := 0; from < len(s); {
+		i := strings.Index(s[from:], needle)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[i+len(needle):])
+		if !(isWord(first) && i > 0 && isWord(before)) && !(isWord(last) && i+len(needle) < len(s) && isWord(after)) {
+			return i
+		}
+		from = i + 1
+	}
+	return -1
 }
 
 // personalWords are the words of a customer's names and city, lower-cased, that a log line
@@ -129,4 +156,27 @@ func logWords(logs string) map[string]bool {
 // splitWords cuts s into runs of letters, lower-cased.
 func splitWords(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
+}
+
+func TestIndexStandalone(t *testing.T) {
+	for _, tc := range []struct {
+		s, needle string
+		want      int
+	}{
+		{`"time":"2026-12-02T03:14:31.385922601Z"`, "59226", -1},
+		{`client_id":"vm_2026_12_02T03_14_31_385408"`, "385408", -1},
+		{`"postcode":"59226"`, "59226", 12},
+		{`59226`, "59226", 0},
+		{`x 159226 and 59226,`, "59226", 13},
+		{`"phone":"+33612345678"`, "+33612345678", 9},
+		{`"q":"kim.lee@bank.example"`, "kim.lee@bank.example", 5},
+		{`"Élodie Ñúñez"`, "Élodie Ñúñez", 1},
+		{`"XÉlodie Ñúñez"`, "Élodie Ñúñez", -1},
+		{``, "59226", -1},
+		{`59226`, "", -1},
+	} {
+		if got := indexStandalone(tc.s, tc.needle); got != tc.want {
+			t.Errorf("indexStandalone(%q, %q) = %d, want %d", tc.s, tc.needle, got, tc.want)
+		}
+	}
 }
