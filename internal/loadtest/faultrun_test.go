@@ -2,6 +2,9 @@ package loadtest
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,4 +62,58 @@ func TestFaultRun(t *testing.T) {
 	if res.Phases[3].Name != "down" {
 		t.Errorf("phase 3 is %q, want the outage", res.Phases[3].Name)
 	}
+}
+
+// TestDropIdleClosesParkedConnections: a connection that was dialed and never carried a
+// request (the spare a waiting transport parks) must not read as a request in flight when the
+// load stops, while a request really in flight still does.
+func TestDropIdleClosesParkedConnections(t *testing.T) {
+	release := make(chan struct{})
+	front, err := newD1Front(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			<-release
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer front.close()
+	parked, err := net.Dial("tcp", front.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parked.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	if err := front.dropIdle(ctx); err != nil {
+		t.Fatalf("a parked connection counted as a request in flight: %v", err)
+	}
+	_ = parked.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := parked.Read(make([]byte, 1)); err == nil {
+		t.Error("the parked connection is still open after dropIdle")
+	}
+	if resp, err := http.Get(front.URL() + "/ping"); err != nil {
+		t.Fatalf("the front does not answer after dropIdle: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+
+	held := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(front.URL() + "/hold")
+		if err == nil {
+			resp.Body.Close()
+		}
+		held <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	short, cancelShort := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancelShort()
+	if err := front.dropIdle(short); err == nil {
+		t.Error("a request in flight was not reported")
+	}
+	close(release)
+	<-held
 }

@@ -251,8 +251,9 @@ type d1Front struct {
 	addr     string
 	failRate atomic.Uint64 // math.Float64bits of the share of requests answered 503
 
-	mu  sync.Mutex
-	srv *http.Server
+	mu    sync.Mutex
+	srv   *http.Server
+	fresh map[net.Conn]time.Time // connections accepted and not yet sent a request, since when
 }
 
 func newD1Front(h http.Handler) (*d1Front, error) {
@@ -269,11 +270,47 @@ func newD1Front(h http.Handler) (*d1Front, error) {
 func (f *d1Front) URL() string { return "http://" + f.addr }
 
 func (f *d1Front) serve(ln net.Listener) {
-	srv := &http.Server{Handler: f, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 90 * time.Second}
+	srv := &http.Server{
+		Handler: f, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 90 * time.Second,
+		ConnState: f.track,
+	}
 	f.mu.Lock()
 	f.srv = srv
 	f.mu.Unlock()
 	go func() { _ = srv.Serve(ln) }()
+}
+
+// track remembers the connections that have not yet carried a request. The D1 client's
+// transport dials a spare connection when a request waits and parks it unused if another one
+// frees up first; http.Server.Shutdown counts such a connection as busy for its first five
+// seconds, which is not a request in flight and must not read as one.
+func (f *d1Front) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if state == http.StateNew {
+		if f.fresh == nil {
+			f.fresh = make(map[net.Conn]time.Time)
+		}
+		f.fresh[c] = time.Now()
+		return
+	}
+	delete(f.fresh, c)
+}
+
+// closeUnused closes the connections that have carried no request for at least age.
+func (f *d1Front) closeUnused(age time.Duration) {
+	f.mu.Lock()
+	var stale []net.Conn
+	for c, since := range f.fresh {
+		if time.Since(since) >= age {
+			stale = append(stale, c)
+			delete(f.fresh, c)
+		}
+	}
+	f.mu.Unlock()
+	for _, c := range stale {
+		_ = c.Close()
+	}
 }
 
 // ServeHTTP answers the share of requests set by setFailureRate with 503, the rest from the
@@ -328,7 +365,19 @@ func (f *d1Front) dropIdle(ctx context.Context) error {
 	if srv == nil {
 		return f.up()
 	}
-	err := srv.Shutdown(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	var err error
+	for waiting := true; waiting; {
+		select {
+		case err = <-done:
+			waiting = false
+		case <-time.After(50 * time.Millisecond):
+			// A connection a request is about to use sends its header within milliseconds
+			// of the dial; one still silent after a second is a parked spare.
+			f.closeUnused(time.Second)
+		}
+	}
 	if err != nil {
 		_ = srv.Close()
 		err = fmt.Errorf("loadtest: D1 requests still open after the load stopped: %w", err)
