@@ -45,7 +45,7 @@ type Options struct {
 // DB is a handle on the issuer's records. It is safe for concurrent use.
 type DB struct {
 	db      *sql.DB
-	stmts   *statements
+	stmts   *sqldialect.Statements
 	dialect dialect
 	region  string
 	// countBudget is defaultCountBudget; tests lower it to run the PostgreSQL name count's
@@ -135,7 +135,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if region == "" {
 		region = "GB"
 	}
-	db := &DB{db: sqldb, stmts: newStatements(sqldb), dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap}
+	db := &DB{db: sqldb, stmts: sqldialect.NewStatements(sqldb), dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap}
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {
 			sqldb.Close()
@@ -151,7 +151,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 
 // Close releases the prepared statements and the connections.
 func (db *DB) Close() error {
-	return errors.Join(db.stmts.close(), db.db.Close())
+	return errors.Join(db.stmts.Close(), db.db.Close())
 }
 
 // checkSchema makes a read-only open fail at start, not at the first search.

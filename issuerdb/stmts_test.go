@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"ctpdesk/internal/sqldialect"
 )
 
 // searchEveryShape runs queries of every kind and their second pages, so that every statement
@@ -39,7 +41,7 @@ func TestSearchPreparesEachStatementOnce(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			db := mustSeeded(t, b.url, testCustomers, Options{})
 			searchEveryShape(t, db)
-			kept := db.stmts.len()
+			kept := db.stmts.Len()
 			if kept == 0 {
 				t.Fatal("no statement was prepared and kept")
 			}
@@ -54,7 +56,7 @@ func TestSearchPreparesEachStatementOnce(t *testing.T) {
 					t.Fatalf("Search(%q): %v", q, err)
 				}
 			}
-			if got := db.stmts.len(); got != kept {
+			if got := db.stmts.Len(); got != kept {
 				t.Errorf("after a second round of the same kinds %d statements are kept, want still %d", got, kept)
 			}
 			if _, err := db.Get(ctx, CustomerID(1)); err != nil {
@@ -66,8 +68,8 @@ func TestSearchPreparesEachStatementOnce(t *testing.T) {
 			if _, err := db.Search(ctx, Query{Text: "smith"}); err == nil {
 				t.Error("Search on a closed DB succeeded")
 			}
-			if _, err := db.Get(ctx, CustomerID(1)); !errors.Is(err, errClosed) {
-				t.Errorf("Get on a closed DB = %v, want errClosed", err)
+			if _, err := db.Get(ctx, CustomerID(1)); !errors.Is(err, sqldialect.ErrClosed) {
+				t.Errorf("Get on a closed DB = %v, want sqldialect.ErrClosed", err)
 			}
 		})
 	}
@@ -83,12 +85,7 @@ func TestSearchPlansUseTheIndexes(t *testing.T) {
 	url := backends(t)[0].url
 	db := mustSeeded(t, url, testCustomers, Options{})
 	searchEveryShape(t, db)
-	db.stmts.mu.RLock()
-	var texts []string
-	for text := range db.stmts.byText {
-		texts = append(texts, text)
-	}
-	db.stmts.mu.RUnlock()
+	texts := db.stmts.Texts()
 	if len(texts) == 0 {
 		t.Fatal("no statement kept")
 	}

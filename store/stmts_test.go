@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"ctpdesk/internal/pgtest"
+	"ctpdesk/internal/sqldialect"
 )
 
-// A hot statement is prepared once per DB: every caller, concurrent ones included, gets the
-// same *sql.Stmt, it runs with "?" placeholders on both engines, inside a transaction too,
-// and Close retires it.
-func TestPreparedStatementsArePreparedOnce(t *testing.T) {
+// Prepared takes a query with "?" placeholders on both engines and keeps it: a second call
+// returns the same statement. After Close it fails. (How the statements are kept, concurrent
+// callers included, is tested with sqldialect.Statements.)
+func TestPreparedRebindsAndKeepsTheStatement(t *testing.T) {
 	urls := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "app.db")}
 	if pgtest.Configured(t) {
 		urls["postgres"] = pgtest.URL(t, "ctpdesk_store_stmts")
@@ -26,24 +26,6 @@ func TestPreparedStatementsArePreparedOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := make([]any, 8)
-			var wg sync.WaitGroup
-			for i := range got {
-				wg.Go(func() {
-					st, err := db.Prepared(ctx, query)
-					if err != nil {
-						got[i] = err
-						return
-					}
-					got[i] = st
-				})
-			}
-			wg.Wait()
-			for i, st := range got {
-				if st != got[0] {
-					t.Fatalf("caller %d got %v, caller 0 got %v: want one statement", i, st, got[0])
-				}
-			}
 			st, err := db.Prepared(ctx, query)
 			if err != nil {
 				t.Fatal(err)
@@ -52,38 +34,15 @@ func TestPreparedStatementsArePreparedOnce(t *testing.T) {
 			if err := st.QueryRowContext(ctx, 1).Scan(&n); err != nil || n != 2 {
 				t.Fatalf("prepared query: %d, %v; want 2", n, err)
 			}
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.StmtContext(ctx, st).QueryRowContext(ctx, 2).Scan(&n); err != nil || n != 3 {
-				t.Fatalf("prepared query in a transaction: %d, %v; want 3", n, err)
-			}
-			if err := tx.Rollback(); err != nil {
-				t.Fatal(err)
+			if again, err := db.Prepared(ctx, query); err != nil || again != st {
+				t.Fatalf("second Prepared = %p, %v; want the first statement %p", again, err, st)
 			}
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := db.Prepared(ctx, query); !errors.Is(err, errClosed) {
-				t.Errorf("Prepared after Close = %v, want errClosed", err)
+			if _, err := db.Prepared(ctx, query); !errors.Is(err, sqldialect.ErrClosed) {
+				t.Errorf("Prepared after Close = %v, want sqldialect.ErrClosed", err)
 			}
 		})
-	}
-}
-
-// A query that does not parse is an error from Prepared and is not kept.
-func TestPreparedRefusesBadSQL(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "app.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Prepared(ctx, "SELEC nothing"); err == nil {
-		t.Fatal("Prepared accepted SQL that does not parse")
-	}
-	if len(db.stmts.stmts) != 0 {
-		t.Errorf("a failed statement was kept: %v", db.stmts.stmts)
 	}
 }

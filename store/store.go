@@ -40,7 +40,7 @@ type DB struct {
 	// one serialises instead of meeting SQLITE_BUSY.
 	queue *sql.DB
 	// stmts are the hot statements, prepared once (see Prepared).
-	stmts stmtCache
+	stmts *sqldialect.Statements
 }
 
 //go:embed migrations
@@ -101,7 +101,7 @@ func open(t sqldialect.Target) (*DB, error) {
 			sqldb.Close()
 			return nil, fmt.Errorf("store: %w", err)
 		}
-		return &DB{DB: sqldb, Dialect: Postgres, pool: pool}, nil
+		return &DB{DB: sqldb, Dialect: Postgres, pool: pool, stmts: sqldialect.NewStatements(sqldb)}, nil
 	}
 	sqldb, err := sqldialect.Open(t, sqldialect.OpenOptions{SQLiteParams: sqliteParams, MaxConns: 8})
 	if err != nil {
@@ -112,12 +112,12 @@ func open(t sqldialect.Target) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &DB{DB: sqldb, Dialect: SQLite, queue: queue}, nil
+	return &DB{DB: sqldb, Dialect: SQLite, queue: queue, stmts: sqldialect.NewStatements(sqldb)}, nil
 }
 
 // Close releases every connection.
 func (db *DB) Close() error {
-	err := errors.Join(db.stmts.closeAll(), db.DB.Close())
+	err := errors.Join(db.stmts.Close(), db.DB.Close())
 	if db.queue != nil {
 		err = errors.Join(err, db.queue.Close())
 	}
