@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"ctpdesk/internal/sqldialect"
+	"ctpdesk/internal/sqlplan"
 	"ctpdesk/store"
 )
 
@@ -230,20 +232,10 @@ func TestLimitsRefusedWhenMalformed(t *testing.T) {
 // through audit_events_actor_limit, not every event the actor ever had.
 func TestLimitQueryUsesItsIndex(t *testing.T) {
 	db := mustSQLite(t)
-	rows, err := db.Query("EXPLAIN QUERY PLAN SELECT at_ms FROM audit_events WHERE actor_sub = ? AND action = ? AND outcome = ? AND at_ms > ? AND actor_iss = ? AND seq <= ? ORDER BY at_ms DESC LIMIT ?",
+	plan, err := sqlplan.Explain(context.Background(), db, sqldialect.SQLite, "SELECT at_ms FROM audit_events WHERE actor_sub = ? AND action = ? AND outcome = ? AND at_ms > ? AND actor_iss = ? AND seq <= ? ORDER BY at_ms DESC LIMIT ?",
 		"agent-a", "field.reveal", "success", 0, "https://idp.example.test", 100, 5)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
 	}
 	got := strings.Join(plan, "; ")
 	if !strings.Contains(got, "USING INDEX audit_events_actor_limit (actor_sub=? AND action=? AND outcome=? AND at_ms>?)") ||

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"ctpdesk/internal/sqldialect"
+	"ctpdesk/internal/sqlplan"
 )
 
 // searchEveryShape runs queries of every kind and their second pages, so that every statement
@@ -103,23 +104,11 @@ func TestSearchPlansUseTheIndexes(t *testing.T) {
 	}
 }
 
+// mustPlan is SQLite's plan of query, one line per step.
 func mustPlan(t *testing.T, db *DB, query string, args ...any) []string {
 	t.Helper()
-	rows, err := db.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	plan, err := sqlplan.Explain(context.Background(), db.db, sqliteDialect, query, args...)
 	if err != nil {
-		t.Fatalf("explain %s: %v", query, err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return plan
@@ -188,20 +177,8 @@ func mustPostgresPlan(t *testing.T, db *DB, query string, args ...any) string {
 		t.Fatal(err)
 	}
 	defer conn.ExecContext(ctx, "RESET enable_seqscan")
-	rows, err := conn.QueryContext(ctx, "EXPLAIN "+query, args...)
+	plan, err := sqlplan.Explain(ctx, conn, postgresDialect, query, args...)
 	if err != nil {
-		t.Fatalf("explain %s: %v", query, err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return strings.Join(plan, "\n")

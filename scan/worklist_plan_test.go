@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"ctpdesk/internal/sqldialect"
+	"ctpdesk/internal/sqlplan"
 )
 
 // Each worklist filter's page and count start at the index made for it and, for the LIKE
@@ -62,22 +65,9 @@ func TestWorklistFiltersUseTheirIndexes(t *testing.T) {
 // queryPlan is SQLite's plan for a query, its steps joined.
 func queryPlan(t *testing.T, s *Scanner, query string, args []any) string {
 	t.Helper()
-	rows, err := s.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	plan, err := sqlplan.Explain(context.Background(), s.db, sqldialect.SQLite, query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var steps []string
-	for rows.Next() {
-		var id, parent, notUsed int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-			t.Fatal(err)
-		}
-		steps = append(steps, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(steps, "; ")
+	return strings.Join(plan, "; ")
 }
