@@ -135,7 +135,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if region == "" {
 		region = "GB"
 	}
-	db := &DB{db: sqldb, stmts: sqldialect.NewStatements(sqldb), dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap}
+	db := &DB{db: sqldb, dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap}
+	db.stmts = sqldialect.NewStatements(sqldb, db.rebind)
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {
 			sqldb.Close()

@@ -19,12 +19,11 @@ const (
 )
 
 // queryRows runs query (with "?" placeholders) and returns its rows. A keep query runs
-// through its statement in db.stmts (see sqldialect.Statements), rebound before it is looked
-// up, so the statement is prepared from the text as it is kept.
+// through its statement in db.stmts (see sqldialect.Statements), which rebinds it once, when
+// it is first prepared.
 func (db *DB) queryRows(ctx context.Context, r reuse, query string, args ...any) (*sql.Rows, error) {
-	query = db.rebind(query)
 	if r == once {
-		return db.db.QueryContext(ctx, query, args...)
+		return db.db.QueryContext(ctx, db.rebind(query), args...)
 	}
 	st, err := db.stmts.Get(ctx, query)
 	if err != nil {
@@ -35,9 +34,8 @@ func (db *DB) queryRows(ctx context.Context, r reuse, query string, args ...any)
 
 // queryRow runs query (with "?" placeholders) for its first row.
 func (db *DB) queryRow(ctx context.Context, r reuse, query string, args ...any) scanner {
-	query = db.rebind(query)
 	if r == once {
-		return db.db.QueryRowContext(ctx, query, args...)
+		return db.db.QueryRowContext(ctx, db.rebind(query), args...)
 	}
 	st, err := db.stmts.Get(ctx, query)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 // through tx.StmtContext, which reuses the connection's prepared copy. The statements are
 // closed with db; afterwards Prepared fails with sqldialect.ErrClosed.
 func (db *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	st, err := db.stmts.Get(ctx, db.Rebind(query))
+	st, err := db.stmts.Get(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("store: prepare: %w", err)
 	}

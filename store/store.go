@@ -101,7 +101,7 @@ func open(t sqldialect.Target) (*DB, error) {
 			sqldb.Close()
 			return nil, fmt.Errorf("store: %w", err)
 		}
-		return &DB{DB: sqldb, Dialect: Postgres, pool: pool, stmts: sqldialect.NewStatements(sqldb)}, nil
+		return &DB{DB: sqldb, Dialect: Postgres, pool: pool, stmts: sqldialect.NewStatements(sqldb, sqldialect.Rebind)}, nil
 	}
 	sqldb, err := sqldialect.Open(t, sqldialect.OpenOptions{SQLiteParams: sqliteParams, MaxConns: 8})
 	if err != nil {
@@ -112,7 +112,7 @@ func open(t sqldialect.Target) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &DB{DB: sqldb, Dialect: SQLite, queue: queue, stmts: sqldialect.NewStatements(sqldb)}, nil
+	return &DB{DB: sqldb, Dialect: SQLite, queue: queue, stmts: sqldialect.NewStatements(sqldb, nil)}, nil
 }
 
 // Close releases every connection.

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"ctpdesk/internal/pgtest"
@@ -38,12 +40,11 @@ func TestStatementsPrepareEachTextOnce(t *testing.T) {
 		t.Run(string(engine), func(t *testing.T) {
 			ctx := context.Background()
 			texts := []string{"SELECT CAST(? AS INTEGER) + 1", "SELECT CAST(? AS INTEGER) + 2"}
+			var rewrite func(string) string
 			if engine == Postgres {
-				for i := range texts {
-					texts[i] = Rebind(texts[i])
-				}
+				rewrite = Rebind
 			}
-			s := NewStatements(db)
+			s := NewStatements(db, rewrite)
 			got := make([]*sql.Stmt, 16)
 			errs := make([]error, len(got))
 			var wg sync.WaitGroup
@@ -98,12 +99,40 @@ func TestStatementsPrepareEachTextOnce(t *testing.T) {
 
 // A query that does not parse is an error from Get and is not kept.
 func TestStatementsRefuseBadSQL(t *testing.T) {
-	s := NewStatements(statementDBs(t)[SQLite])
+	s := NewStatements(statementDBs(t)[SQLite], nil)
 	defer s.Close()
 	if _, err := s.Get(context.Background(), "SELEC nothing"); err == nil {
 		t.Fatal("Get accepted SQL that does not parse")
 	}
 	if texts := s.Texts(); len(texts) != 0 {
 		t.Errorf("a failed statement was kept: %q", texts)
+	}
+}
+
+// A text is rewritten once, when it is first prepared, kept by the text as written, and
+// listed by Texts as it was prepared.
+func TestStatementsRewriteOnce(t *testing.T) {
+	var rewrites atomic.Int32
+	s := NewStatements(statementDBs(t)[SQLite], func(q string) string {
+		rewrites.Add(1)
+		return strings.ReplaceAll(q, "?", "+?")
+	})
+	defer s.Close()
+	ctx := context.Background()
+	for range 50 {
+		st, err := s.Get(ctx, "SELECT CAST(? AS INTEGER) * 2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := st.QueryRowContext(ctx, 21).Scan(&n); err != nil || n != 42 {
+			t.Fatalf("prepared query: %d, %v; want 42", n, err)
+		}
+	}
+	if n := rewrites.Load(); n != 1 {
+		t.Errorf("rewritten %d times for one text, want once", n)
+	}
+	if texts := s.Texts(); len(texts) != 1 || texts[0] != "SELECT CAST(+? AS INTEGER) * 2" {
+		t.Errorf("Texts = %q, want the rewritten text", texts)
 	}
 }
