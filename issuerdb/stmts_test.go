@@ -183,3 +183,37 @@ func mustPostgresPlan(t *testing.T, db *DB, query string, args ...any) string {
 	}
 	return strings.Join(plan, "\n")
 }
+
+// TestPostgresKeepsNoUnusedNameIndex: the full-text GIN index over search_name, which no
+// search reads, is dropped by the migrations, and the indexes the name searches do read stay.
+func TestPostgresKeepsNoUnusedNameIndex(t *testing.T) {
+	url := mustPostgresDB(t)
+	if url == "" {
+		t.Skip("no PostgreSQL server")
+	}
+	db := mustSeeded(t, url, 50, Options{})
+	rows, err := db.db.QueryContext(context.Background(), "SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		have[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if have["customers_search_name"] {
+		t.Error("customers_search_name, which no search reads, is still there")
+	}
+	for _, want := range []string{"customers_name_key", "customers_short_key", "customers_sort_name"} {
+		if !have[want] {
+			t.Errorf("%s is missing; have %v", want, have)
+		}
+	}
+}
