@@ -106,7 +106,7 @@ export CTPDESK_BENCH_CUSTOMERS ?= 1000000
 bench: ## Run every benchmark BENCH_COUNT times; print the medians and write docs/PERFORMANCE.md.
 	@mkdir -p .cache
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) -timeout 90m ./... | tee .cache/bench.txt
-	$(GO) run ./tools/benchreport -i .cache/bench.txt -o docs/PERFORMANCE.md
+	$(GO) run ./tools/benchreport -i .cache/bench.txt -o docs/PERFORMANCE.md -readme README.md
 
 LOADTEST_FLAGS ?=
 

@@ -60,7 +60,7 @@ func TestGoalsHeadTheReport(t *testing.T) {
 	if err := os.WriteFile(in, []byte(goalSample), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(in, out, &strings.Builder{}); err != nil {
+	if err := run(in, out, "", &strings.Builder{}); err != nil {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(out)

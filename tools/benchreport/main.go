@@ -22,14 +22,15 @@ import (
 func main() {
 	out := flag.String("o", "docs/PERFORMANCE.md", "markdown file to write")
 	in := flag.String("i", "-", "benchmark output to read (- for stdin)")
+	readme := flag.String("readme", "", "README whose figures section to rewrite from the same run (empty: none)")
 	flag.Parse()
-	if err := run(*in, *out, os.Stdout); err != nil {
+	if err := run(*in, *out, *readme, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string, stdout io.Writer) error {
+func run(in, out, readme string, stdout io.Writer) error {
 	var r io.Reader = os.Stdin
 	if in != "-" {
 		f, err := os.Open(in)
@@ -50,8 +51,15 @@ func run(in, out string, stdout io.Writer) error {
 	fmt.Fprint(stdout, table)
 	goalsMD := goalsTable(res.evaluate(goals))
 	fmt.Fprint(stdout, goalsMD)
-	md := header() + goalsMD + "## All benchmarks\n\n" + table + method
-	return os.WriteFile(out, []byte(md), 0o644)
+	when := time.Now().UTC().Format("2006-01-02 15:04 MST") + ", " + runinfo.Describe()
+	md := "# ctpdesk performance\n\nMeasured by `make bench` on " + when + ".\n\n" + goalsMD + "## All benchmarks\n\n" + table + method
+	if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+		return err
+	}
+	if readme == "" {
+		return nil
+	}
+	return writeReadme(readme, res.readmeBlock(readmeFigures, when))
 }
 
 // results holds every value of every metric of every benchmark, in first-seen order.
@@ -148,11 +156,6 @@ func format(v float64, unit string) string {
 		return strconv.FormatFloat(v, 'f', 0, 64) + " " + unit
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64) + " " + unit
-}
-
-func header() string {
-	return fmt.Sprintf("# ctpdesk performance\n\nMeasured by `make bench` on %s, %s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), runinfo.Describe())
 }
 
 const method = `

@@ -27,7 +27,7 @@ func TestMediansAndTable(t *testing.T) {
 	}
 	out := filepath.Join(dir, "PERF.md")
 	var printed strings.Builder
-	if err := run(in, out, &printed); err != nil {
+	if err := run(in, out, "", &printed); err != nil {
 		t.Fatal(err)
 	}
 	table := printed.String()
@@ -49,7 +49,7 @@ func TestNoResultsIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "empty.txt")
 	os.WriteFile(in, []byte("PASS\n"), 0o644)
-	if err := run(in, filepath.Join(dir, "x.md"), &strings.Builder{}); err == nil {
+	if err := run(in, filepath.Join(dir, "x.md"), "", &strings.Builder{}); err == nil {
 		t.Error("empty input accepted")
 	}
 }
