@@ -116,8 +116,9 @@ func openWithMemory(b *testing.B, url string, mmapBytes int64, cacheKiB int) *DB
 	if err != nil {
 		b.Fatal(fmt.Errorf("open with mmap %d, cache %d KiB: %w", mmapBytes, cacheKiB, err))
 	}
+	db.stmts.Close()
 	db.db.Close()
-	db.db = sqldb
+	db.db, db.stmts = sqldb, sqldialect.NewStatements(sqldb, db.rebind)
 	b.Cleanup(func() { db.Close() })
 	return db
 }
