@@ -53,6 +53,9 @@ type DB struct {
 	countBudget int
 	// countCap is CountCap; tests lower it to count past the cap on a small portfolio.
 	countCap int
+	// maxWrittenOut is defaultMaxWrittenOut; tests lower it to keep long prefixes of a small
+	// portfolio as prefixes in the SQLite name count.
+	maxWrittenOut int
 }
 
 // target is a parsed database URL.
@@ -135,7 +138,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if region == "" {
 		region = "GB"
 	}
-	db := &DB{db: sqldb, dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap}
+	db := &DB{db: sqldb, dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap,
+		maxWrittenOut: defaultMaxWrittenOut}
 	db.stmts = sqldialect.NewStatements(sqldb, db.rebind)
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {

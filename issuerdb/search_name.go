@@ -86,7 +86,12 @@ func (db *DB) searchName(ctx context.Context, ns *nameSearch, cur cursor, limit 
 // givenWords lists up to limit distinct words of first and last names that start with
 // prefix (both engines keep them in name_given_words).
 func (db *DB) givenWords(ctx context.Context, prefix string, limit int) ([]string, error) {
-	return db.queryStrings(ctx, "SELECT word FROM name_given_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?",
+	return db.wordsStarting(ctx, "name_given_words", prefix, limit)
+}
+
+// wordsStarting lists up to limit words of a table of words that start with prefix, in order.
+func (db *DB) wordsStarting(ctx context.Context, table, prefix string, limit int) ([]string, error) {
+	return db.queryStrings(ctx, "SELECT word FROM "+table+" WHERE word >= ? AND word < ? ORDER BY word LIMIT ?",
 		prefix, prefixUpper(prefix), limit)
 }
 
@@ -269,7 +274,7 @@ func (db *DB) count(ctx context.Context, ns *nameSearch, page *Page, rows int) e
 		n, err = db.countRows(ctx, "SELECT 1 FROM customers c WHERE "+where, args...)
 	case KindName:
 		if db.dialect == sqliteDialect {
-			n, err = db.countRows(ctx, "SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?", ftsPrefixQuery(p.Tokens))
+			n, err = db.countNamesSQLite(ctx, p.Tokens)
 		} else {
 			n, page.TotalAtLeast, err = db.countNamesPostgres(ctx, ns)
 		}
@@ -298,13 +303,19 @@ func (db *DB) countRows(ctx context.Context, query string, args ...any) (int, er
 func ftsQuote(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
 
 // ftsPrefixQuery matches names whose words start with every token.
-func ftsPrefixQuery(tokens []string) string {
+func ftsPrefixQuery(tokens []string) string { return ftsNameQuery(ftsPrefixTerms(tokens)) }
+
+// ftsPrefixTerms are the FTS5 prefix terms of tokens: "smi"*.
+func ftsPrefixTerms(tokens []string) []string {
 	terms := make([]string, len(tokens))
 	for i, t := range tokens {
 		terms[i] = ftsQuote(t) + "*"
 	}
-	return "name : (" + strings.Join(terms, " AND ") + ")"
+	return terms
 }
+
+// ftsNameQuery matches names holding every term.
+func ftsNameQuery(terms []string) string { return "name : (" + strings.Join(terms, " AND ") + ")" }
 
 // ftsWholeWordsQuery matches first and last names holding every token as a whole word.
 func ftsWholeWordsQuery(tokens []string) string {

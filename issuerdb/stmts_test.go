@@ -77,7 +77,7 @@ func TestSearchPreparesEachStatementOnce(t *testing.T) {
 }
 
 // fullScan matches a query plan line that reads a whole table of the portfolio.
-var fullScan = regexp.MustCompile(`^SCAN (customers|cards|name_order|name_given_words|c|o)( |$)`)
+var fullScan = regexp.MustCompile(`^SCAN (customers|cards|name_order|name_given_words|name_words|c|o)( |$)`)
 
 // TestSearchPlansUseTheIndexes checks the plan of every statement a SQLite search keeps. They
 // are written with "+?" (see DB.rebind), so a plan does not depend on the values bound and
