@@ -81,8 +81,14 @@ func (res *results) readmeBlock(figs []figure, when string) string {
 	for _, f := range figs {
 		var row strings.Builder
 		for i, c := range f.cells {
-			if i > 0 && !strings.HasPrefix(c.label, ";") {
+			// A cell whose label starts with "/" or ";" joins the one before; the rest are
+			// figures of their own, set apart by a dot.
+			switch {
+			case i == 0:
+			case strings.HasPrefix(c.label, "/"):
 				row.WriteString(" ")
+			case !strings.HasPrefix(c.label, ";"):
+				row.WriteString(" · ")
 			}
 			if c.label != "" {
 				row.WriteString(c.label + " ")
@@ -108,19 +114,18 @@ func (res *results) median(bench, unit string) (float64, bool) {
 	return stats.Median(vs), true
 }
 
-// quote prints a median for a reader: a duration to three figures for ns/op, thousands
-// grouped from 10,000.
+// quote prints a median for a reader: a duration to three significant figures for ns/op,
+// thousands grouped from 1,000.
 func quote(v float64, unit string) string {
 	if unit == "ns/op" {
 		d := time.Duration(v)
-		for _, step := range []time.Duration{time.Second, time.Millisecond, time.Microsecond} {
-			if d >= step {
-				return d.Round(step / 100).String()
-			}
+		step := time.Duration(1)
+		for d >= 1000*step {
+			step *= 10
 		}
-		return d.String()
+		return d.Round(step).String()
 	}
-	if v >= 10000 {
+	if v >= 1000 {
 		s := fmt.Sprintf("%.0f", v)
 		for i := len(s) - 3; i > 0; i -= 3 {
 			s = s[:i] + "," + s[i:]

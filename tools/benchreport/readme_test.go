@@ -45,7 +45,7 @@ func TestReadmeFiguresComeFromTheRun(t *testing.T) {
 		"| cold start of `ctpdesk dev` to a ready `/readyz` (data already seeded) | 63 ms |",
 		"| login round trip through the development IdP | 2.63ms |",
 		"| durable audit appends/s, SQLite, 1 / 16 / 64 writers | not measured / 28,460 / not measured |",
-		"| search p95, SQLite, raw query | ids not measured phone not measured",
+		"| search p95, SQLite, raw query | ids not measured · phone not measured · ",
 		"| resident memory, 200 connections, 1M SQLite issuer | Pss not measured; VmRSS not measured |",
 	} {
 		if !strings.Contains(got, want) {
