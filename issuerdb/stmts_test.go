@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"ctpdesk/internal/pgtest"
 	"ctpdesk/internal/sqldialect"
 	"ctpdesk/internal/sqlplan"
 )
@@ -189,7 +190,8 @@ func mustPostgresPlan(t *testing.T, db *DB, query string, args ...any) string {
 func TestPostgresKeepsNoUnusedNameIndex(t *testing.T) {
 	url := mustPostgresDB(t)
 	if url == "" {
-		t.Skip("no PostgreSQL server")
+		// Only outside CI: there mustPostgresDB fails the test when no server is configured.
+		t.Skip("the index is PostgreSQL's; " + pgtest.EnvVar + " is not set")
 	}
 	db := mustSeeded(t, url, 50, Options{})
 	rows, err := db.db.QueryContext(context.Background(), "SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")
