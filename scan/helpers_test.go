@@ -47,7 +47,8 @@ type world struct {
 	issuer  *issuerdb.DB
 	sandbox *d1sandbox.Server
 	client  *d1.Client
-	calls   *callLog
+	calls   *callLog // when profile calls reached the sandbox
+	sent    *callLog // when the replicas' clients sent them
 	n       int
 }
 
@@ -72,7 +73,7 @@ func newWorld(t testing.TB, n int) *world {
 	srv := httptest.NewServer(calls.wrap(sb))
 	t.Cleanup(func() { sb.Close(); srv.Close() })
 	kid, key, _ := sb.GeneratedKey()
-	w := &world{issuer: idb, sandbox: sb, calls: calls, n: n, srv: srv, cfg: d1.Config{
+	w := &world{issuer: idb, sandbox: sb, calls: calls, sent: &callLog{}, n: n, srv: srv, cfg: d1.Config{
 		AuthzURL: srv.URL + "/authz/v1", BankingURL: srv.URL + "/banking/v1", IssuerID: testIssuer,
 		SigningKey: key, KeyID: kid, Timeout: 5 * time.Second, BreakerOpenTimeout: time.Second,
 	}}
@@ -88,6 +89,7 @@ func (w *world) newClient(t testing.TB) *d1.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hc.Transport = sentLog{log: w.sent, next: hc.Transport}
 	c, err := d1.New(w.cfg, hc)
 	if err != nil {
 		t.Fatal(err)
@@ -104,12 +106,30 @@ type callLog struct {
 func (l *callLog) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/"+d1.ProfilesPathSuffix) {
-			l.mu.Lock()
-			l.at = append(l.at, time.Now())
-			l.mu.Unlock()
+			l.add(time.Now())
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// sentLog records in log when each profile request leaves the client, before the network and
+// the sandbox's scheduling can delay it.
+type sentLog struct {
+	log  *callLog
+	next http.RoundTripper
+}
+
+func (s sentLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/"+d1.ProfilesPathSuffix) {
+		s.log.add(time.Now())
+	}
+	return s.next.RoundTrip(r)
+}
+
+func (l *callLog) add(at time.Time) {
+	l.mu.Lock()
+	l.at = append(l.at, at)
+	l.mu.Unlock()
 }
 
 // perSecond counts the calls in each whole second of wall-clock time.
@@ -245,4 +265,23 @@ func (l *callLog) waitQuiet(t testing.TB, quiet, limit time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// span is the time from the first recorded call to the last.
+func (l *callLog) span() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.at) == 0 {
+		return 0
+	}
+	lo, hi := l.at[0], l.at[0]
+	for _, at := range l.at {
+		if at.Before(lo) {
+			lo = at
+		}
+		if at.After(hi) {
+			hi = at
+		}
+	}
+	return hi.Sub(lo)
 }
