@@ -24,6 +24,10 @@ const (
 	worklistExportMax = 100_000
 )
 
+// worklistTruncatedMarker is the last row of an export that stopped at worklistExportMax with
+// more items matching, so that a file cut short never passes for the whole worklist.
+const worklistTruncatedMarker = "# export truncated: more than 100000 items match; narrow the filter and export again"
+
 // parseWorklistFilter reads the worklist's filter from the query string; "me" as assignee is
 // the signed-in user.
 func parseWorklistFilter(c echo.Context) (scan.WorklistQuery, views.WorklistFilter, error) {
@@ -196,10 +200,11 @@ func (h *Handler) WorklistExport(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
 	_ = w.Write([]string{"customer_id", "severity", "findings", "directories", "state", "reason", "decided_by", "decided_at", "last_scanned", "changed"})
-	page, rows := first, 0
+	page, rows, truncated := first, 0, false
 	for {
 		for _, it := range page.Items {
 			if rows >= worklistExportMax {
+				truncated = true
 				break
 			}
 			decided := ""
@@ -214,7 +219,7 @@ func (h *Handler) WorklistExport(c echo.Context) error {
 			_ = w.Write(rec)
 			rows++
 		}
-		if page.Next == "" || rows >= worklistExportMax {
+		if page.Next == "" || truncated {
 			break
 		}
 		q.After = page.Next
@@ -222,6 +227,9 @@ func (h *Handler) WorklistExport(c echo.Context) error {
 			Logger(ctx, h.log).Error("worklist export failed", slog.Int("rows", rows), slog.String("error", err.Error()))
 			panic(http.ErrAbortHandler)
 		}
+	}
+	if truncated {
+		_ = w.Write([]string{worklistTruncatedMarker})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

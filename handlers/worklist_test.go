@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -338,5 +340,62 @@ func TestStartScan(t *testing.T) {
 	}
 	if rec := do(); rec.Code != http.StatusConflict {
 		t.Errorf("second start while one runs: %d, want 409", rec.Code)
+	}
+}
+
+// An export stops at worklistExportMax rows; when more items match, its last row says so, and
+// a worklist of exactly that many items exports whole without the marker.
+func TestWorklistExportSaysWhenItStopsShort(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		items     int
+		truncated bool
+	}{
+		{"more than the bound", worklistExportMax + 1, true},
+		{"exactly the bound", worklistExportMax, false},
+		{"under the bound", 1200, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			item := testItems()[0]
+			fake := &fakeScans{tb: t, worklist: func(q scan.WorklistQuery) (scan.WorklistPage, error) {
+				start := 0
+				if q.After != "" {
+					start, _ = strconv.Atoi(q.After)
+				}
+				end := min(start+q.Limit, tc.items)
+				page := scan.WorklistPage{Total: scan.CountCap, Capped: true}
+				for i := start; i < end; i++ {
+					it := item
+					it.CustomerID = fmt.Sprintf("CU%08d", i)
+					page.Items = append(page.Items, it)
+				}
+				if end < tc.items {
+					page.Next = strconv.Itoa(end)
+				}
+				return page, nil
+			}}
+			rec := get(newScanServer(t, fake, &searchAuditor{}), "/worklist/export")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d", rec.Code)
+			}
+			r := csv.NewReader(rec.Body)
+			r.FieldsPerRecord = -1
+			rows, err := r.ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := rows[len(rows)-1]
+			gotMarker := len(last) == 1 && last[0] == worklistTruncatedMarker
+			if gotMarker != tc.truncated {
+				t.Errorf("last row %q: truncation marker %v, want %v", last, gotMarker, tc.truncated)
+			}
+			want := 1 + min(tc.items, worklistExportMax) // the header, then the items
+			if tc.truncated {
+				want++
+			}
+			if len(rows) != want {
+				t.Errorf("%d rows, want %d", len(rows), want)
+			}
+		})
 	}
 }
