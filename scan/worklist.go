@@ -169,6 +169,12 @@ func (q WorklistQuery) where() (string, []any) {
 	}
 	var args []any
 	if q.Kind != "" {
+		if q.Viewer == ViewerFraud && slices.Contains(dataQualityKinds, q.Kind) {
+			// A data-quality kind is never graded a risk, so an item lists it in kinds exactly
+			// when it lists it in dq_kinds. Filtering there lets the data-quality index serve,
+			// which holds only items with such findings, instead of walking every risk first.
+			kinds, conds = "dq_kinds", append(conds, "dq_findings > 0")
+		}
 		conds, args = append(conds, kinds+" LIKE ?"), append(args, "%,"+q.Kind+",%")
 	}
 	switch {

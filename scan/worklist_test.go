@@ -114,11 +114,26 @@ func TestWorklistPagesAndFilters(t *testing.T) {
 	s := mustScanner(t, db, w, nil)
 	scanOnce(t, s)
 	ctx := context.Background()
+	// Every item as fraud analysts see it, to check that a kind filter leaves none out.
+	var everything []Item
+	for q := (WorklistQuery{Viewer: ViewerFraud, Limit: MaxWorklistPage}); ; {
+		page, err := s.Worklist(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		everything = append(everything, page.Items...)
+		if page.Next == "" {
+			break
+		}
+		q.After = page.Next
+	}
 	for _, q := range []WorklistQuery{
 		{Viewer: ViewerFraud},
 		{Viewer: ViewerAgent},
 		{Viewer: ViewerFraud, Severity: SeverityRisk},
 		{Viewer: ViewerFraud, Kind: "field-differs"},
+		{Viewer: ViewerFraud, Kind: "card-unknown-to-issuer"},
+		{Viewer: ViewerFraud, Kind: "consumer-without-card"},
 		{Viewer: ViewerFraud, Directory: issuerdb.SchemeVisa},
 		{Viewer: ViewerAgent, Kind: "consumer-without-card"},
 		{Viewer: ViewerFraud, State: ItemOpen, Assignee: AssigneeNone},
@@ -162,6 +177,13 @@ func TestWorklistPagesAndFilters(t *testing.T) {
 		}
 		if len(seen) != total || total == 0 {
 			t.Errorf("%+v: paged through %d items, count says %d", q, len(seen), total)
+		}
+		if q.Viewer == ViewerFraud && q.Kind != "" {
+			for _, it := range everything {
+				if slices.Contains(it.Kinds, q.Kind) && !seen[it.CustomerID] {
+					t.Errorf("%+v left out %+v", q, it)
+				}
+			}
 		}
 	}
 	for _, q := range []WorklistQuery{
