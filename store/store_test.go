@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,23 @@ func TestSQLiteIsDurable(t *testing.T) {
 		var got string
 		if err := db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || !strings.EqualFold(got, want) {
 			t.Errorf("PRAGMA %s = %q, %v; want %s", pragma, got, err, want)
+		}
+	}
+}
+
+// Every connection, the pool's and the write queue's, keeps the small page cache.
+func TestSQLiteConnectionsKeepASmallPageCache(t *testing.T) {
+	db, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for name, conn := range map[string]interface {
+		QueryRow(string, ...any) *sql.Row
+	}{"pool": db.DB, "write queue": db.queue} {
+		var got string
+		if err := conn.QueryRow("PRAGMA cache_size").Scan(&got); err != nil || got != "-"+sqliteCacheKiB {
+			t.Errorf("%s: PRAGMA cache_size = %q, %v; want -%s (KiB)", name, got, err, sqliteCacheKiB)
 		}
 	}
 }
