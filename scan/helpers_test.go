@@ -105,7 +105,7 @@ type callLog struct {
 
 func (l *callLog) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/"+d1.ProfilesPathSuffix) {
+		if isProfileCall(r) {
 			l.add(time.Now())
 		}
 		h.ServeHTTP(w, r)
@@ -120,10 +120,15 @@ type sentLog struct {
 }
 
 func (s sentLog) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.URL.Path, "/"+d1.ProfilesPathSuffix) {
+	if isProfileCall(r) {
 		s.log.add(time.Now())
 	}
 	return s.next.RoundTrip(r)
+}
+
+// isProfileCall says r asks D1 for a consumer's profiles, the calls the rate cap counts.
+func isProfileCall(r *http.Request) bool {
+	return strings.HasSuffix(r.URL.Path, "/"+d1.ProfilesPathSuffix)
 }
 
 func (l *callLog) add(at time.Time) {
