@@ -7,7 +7,9 @@ import (
 )
 
 // Page is one page of search results: the kind the query was understood as, the customers
-// (with their cards) in result order, and the cursor of the next page ("" on the last page).
+// in result order, and the cursor of the next page ("" on the last page). Each customer's
+// cards carry what a result shows of them (ID, CustomerID, Scheme, Last4, Status); Get loads
+// the whole card.
 type Page struct {
 	Kind      Kind
 	Customers []Customer
@@ -85,7 +87,7 @@ func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 	for i := range hits {
 		ids[i] = hits[i].ID
 	}
-	cards, err := db.cardsOf(ctx, ids)
+	cards, err := db.cardSummariesOf(ctx, ids)
 	if err != nil {
 		return Page{Kind: p.Kind}, fmt.Errorf("issuerdb: search by %s: %w", p.Kind, err)
 	}

@@ -235,19 +235,52 @@ func TestSearchPostgresCountIsBounded(t *testing.T) {
 	}
 }
 
-func TestSearchResultsCarryWholeRecords(t *testing.T) {
+// TestSearchResultsCarryRecordsAndCardSummaries checks that a search result is the whole
+// customer record with its cards in stored order, each card as far as a result shows it (id,
+// customer, scheme, last 4, status), while Get still loads the whole card; and the page limits.
+func TestSearchResultsCarryRecordsAndCardSummaries(t *testing.T) {
 	all := portfolio(testCustomers)
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			db := mustSeeded(t, b.url, testCustomers, Options{})
-			page, err := db.Search(context.Background(), Query{Text: all[42].ID})
+			ctx := context.Background()
+			for _, i := range []int{42, 7, 1999} {
+				page, err := db.Search(ctx, Query{Text: all[i].ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := all[i]
+				want.Cards = nil
+				for _, d := range all[i].Cards {
+					want.Cards = append(want.Cards, Card{ID: d.ID, CustomerID: d.CustomerID, Scheme: d.Scheme,
+						Last4: d.Last4, Status: d.Status})
+				}
+				if len(want.Cards) == 0 {
+					t.Fatalf("%s has no cards to compare", all[i].ID)
+				}
+				if diff := cmp.Diff([]Customer{want}, page.Customers); diff != "" {
+					t.Errorf("search for %s (-want +got):\n%s", all[i].ID, diff)
+				}
+				whole, err := db.Get(ctx, all[i].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(all[i], whole); diff != "" {
+					t.Errorf("Get(%s) (-want +got):\n%s", all[i].ID, diff)
+				}
+			}
+			page, err := db.Search(ctx, Query{Text: all[42].Cards[0].Last4})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]Customer{all[42]}, page.Customers); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
+			for _, c := range page.Customers {
+				for _, d := range c.Cards {
+					if d.ID == "" || d.CustomerID != c.ID || d.Scheme == "" || len(d.Last4) != 4 || d.Status == "" {
+						t.Errorf("card search: %s's card is not summarised: %+v", c.ID, d)
+					}
+				}
 			}
-			page, err = db.Search(context.Background(), Query{Text: "a"})
+			page, err = db.Search(ctx, Query{Text: "a"})
 			if err != nil {
 				t.Fatal(err)
 			}
