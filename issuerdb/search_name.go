@@ -270,7 +270,7 @@ func (db *DB) count(ctx context.Context, ns *nameSearch, page *Page, rows int) e
 	case KindLast4:
 		n, err = db.countRows(ctx, "SELECT customer_id FROM cards WHERE last4 = ? GROUP BY customer_id", p.Value)
 	case KindLast4Name:
-		where, args := last4Where(p)
+		where, args := last4Where("c", p)
 		n, err = db.countRows(ctx, "SELECT 1 FROM customers c WHERE "+where, args...)
 	case KindName:
 		if db.dialect == sqliteDialect {

@@ -105,6 +105,65 @@ func TestSearchPlansUseTheIndexes(t *testing.T) {
 	}
 }
 
+// TestCardSearchTestsNamesInTheIndex checks that a card search with a name word tests the
+// names of the last 4's customers in customers_id_name alone, the page's ids first and only
+// those customers' rows after, on both engines, and that it still finds exactly the customers
+// holding a card with the last 4 whose names have a word starting with the query's word.
+func TestCardSearchTestsNamesInTheIndex(t *testing.T) {
+	all := portfolio(testCustomers)
+	c := all[42]
+	word := Fold(c.LastName)[:3]
+	text := c.Cards[0].Last4 + " " + word
+	var want []string
+	for _, o := range all {
+		has := false
+		for _, d := range o.Cards {
+			has = has || d.Last4 == c.Cards[0].Last4
+		}
+		if has && strings.Contains(" "+deriveSearchColumns(&o).SearchName, " "+word) {
+			want = append(want, o.ID)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatalf("nobody matches %q", text)
+	}
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			page, err := db.Search(context.Background(), Query{Text: text, Limit: MaxLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, o := range page.Customers {
+				got = append(got, o.ID)
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("search %q found %v, want %v", text, got, want)
+			}
+			var found bool
+			for _, q := range db.stmts.Texts() {
+				if !strings.Contains(q, "SELECT m.id FROM customers m") || !strings.Contains(q, "search_name") {
+					continue
+				}
+				found = true
+				var plan string
+				if db.dialect == sqliteDialect {
+					plan = strings.Join(mustPlan(t, db, q, make([]any, strings.Count(q, "?"))...), "\n")
+					if !strings.Contains(plan, "SEARCH m USING COVERING INDEX customers_id_name (id=?)") {
+						t.Errorf("plan of %s\ndoes not test the names in customers_id_name:\n%s", q, plan)
+					}
+				} else if plan = mustPostgresPlan(t, db, q, c.Cards[0].Last4, "% "+word+"%", "", MaxLimit+1); !strings.Contains(plan, "Index Only Scan using customers_id_name") {
+					t.Errorf("plan of %s\ndoes not test the names in customers_id_name:\n%s", q, plan)
+				}
+			}
+			if !found {
+				t.Error("no card search statement finds the page's ids before reading the rows")
+			}
+		})
+	}
+}
+
 // mustPlan is SQLite's plan of query, one line per step.
 func mustPlan(t *testing.T, db *DB, query string, args ...any) []string {
 	t.Helper()
@@ -213,7 +272,7 @@ func TestPostgresKeepsNoUnusedNameIndex(t *testing.T) {
 	if have["customers_search_name"] {
 		t.Error("customers_search_name, which no search reads, is still there")
 	}
-	for _, want := range []string{"customers_name_key", "customers_short_key", "customers_sort_name"} {
+	for _, want := range []string{"customers_name_key", "customers_short_key", "customers_sort_name", "customers_id_name"} {
 		if !have[want] {
 			t.Errorf("%s is missing; have %v", want, have)
 		}
