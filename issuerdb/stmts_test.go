@@ -108,7 +108,9 @@ func TestSearchPlansUseTheIndexes(t *testing.T) {
 // TestCardSearchTestsNamesInTheIndex checks that a card search with a name word tests the
 // names of the last 4's customers in customers_id_name alone, the page's ids first and only
 // those customers' rows after, on both engines, and that it still finds exactly the customers
-// holding a card with the last 4 whose names have a word starting with the query's word.
+// holding a card with the last 4 whose names have a word starting with the query's word; and
+// that a plain card search takes its pages of ids in order from cards_last4 and finds every
+// holder of the last 4 once.
 func TestCardSearchTestsNamesInTheIndex(t *testing.T) {
 	all := portfolio(testCustomers)
 	c := all[42]
@@ -159,6 +161,60 @@ func TestCardSearchTestsNamesInTheIndex(t *testing.T) {
 			}
 			if !found {
 				t.Error("no card search statement finds the page's ids before reading the rows")
+			}
+
+			// A plain card search takes its page of ids from cards_last4 alone, in order; the
+			// last 4 held by the most customers, so that it takes pages.
+			byLast4 := map[string][]string{}
+			common := ""
+			for _, o := range all {
+				seen := map[string]bool{}
+				for _, d := range o.Cards {
+					if !seen[d.Last4] {
+						seen[d.Last4] = true
+						byLast4[d.Last4] = append(byLast4[d.Last4], o.ID)
+					}
+					if len(byLast4[d.Last4]) > len(byLast4[common]) {
+						common = d.Last4
+					}
+				}
+			}
+			holders := byLast4[common]
+			var ids []string
+			for after := ""; ; {
+				page, err := db.Search(context.Background(), Query{Text: common, Limit: 2, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range page.Customers {
+					ids = append(ids, o.ID)
+				}
+				if after = page.Next; after == "" || len(ids) > len(holders) {
+					break
+				}
+			}
+			if strings.Join(ids, " ") != strings.Join(holders, " ") || len(holders) < 3 {
+				t.Errorf("card search %s, two a page, found %v, want %v", common, ids, holders)
+			}
+			found = false
+			for _, q := range db.stmts.Texts() {
+				if !strings.Contains(q, "FROM cards WHERE last4 = ") || !strings.Contains(q, "AND customer_id > ") {
+					continue
+				}
+				found = true
+				var plan string
+				if db.dialect == sqliteDialect {
+					plan = strings.Join(mustPlan(t, db, q, make([]any, strings.Count(q, "?"))...), "\n")
+					if !strings.Contains(plan, "SEARCH cards USING COVERING INDEX cards_last4 (last4=? AND customer_id>?)") ||
+						strings.Contains(plan, "TEMP B-TREE") {
+						t.Errorf("plan of %s\ndoes not read the page's ids in order from cards_last4:\n%s", q, plan)
+					}
+				} else if plan = mustPostgresPlan(t, db, q, common, "", 3); !strings.Contains(plan, "Index Only Scan using cards_last4") {
+					t.Errorf("plan of %s\ndoes not read the page's ids from cards_last4:\n%s", q, plan)
+				}
+			}
+			if !found {
+				t.Error("no plain card search statement takes the page's ids from the cards")
 			}
 		})
 	}
