@@ -18,6 +18,13 @@ type Segment struct {
 // whole for "zoe", "O'Sul" of "O'Sullivan" for "osul" and "Smith" of "Smith-Jones" for
 // "smith". Text that no token matches is one unmarked segment.
 func Highlight(text string, tokens []string) []Segment {
+	if len(tokens) == 0 {
+		// Nothing to mark: a search by id, email, phone or card alone.
+		if text == "" {
+			return nil
+		}
+		return []Segment{{Text: text}}
+	}
 	type char struct {
 		end    int  // byte offset after the character in text
 		before int  // length of the word's folded form before it
@@ -38,7 +45,7 @@ func Highlight(text string, tokens []string) []Segment {
 	for start < len(text) {
 		r, size := utf8.DecodeRuneInString(text[start:])
 		c := char{end: start + size}
-		switch f := Fold(string(r)); {
+		switch f := foldRune(r); {
 		case f != "":
 			if wordStart < 0 {
 				wordStart = len(chars)
@@ -89,4 +96,22 @@ func Highlight(text string, tokens []string) []Segment {
 		}
 	}
 	return out
+}
+
+// asciiFolds is Fold of each ASCII character alone: itself in lower case for a letter or a
+// digit, nothing for anything else.
+var asciiFolds = func() (out [utf8.RuneSelf]string) {
+	for c := range out {
+		out[c] = Fold(string(rune(c)))
+	}
+	return out
+}()
+
+// foldRune is Fold(string(r)) without normalising a string for the ASCII letters and digits
+// most names are made of.
+func foldRune(r rune) string {
+	if r >= 0 && r < utf8.RuneSelf {
+		return asciiFolds[r]
+	}
+	return Fold(string(r))
 }

@@ -31,7 +31,9 @@ func TestHighlight(t *testing.T) {
 		{"Jo Johnson", []string{"jo", "john"}, []Segment{m("Jo"), p(" "), m("John"), p("son")}},
 		{"Mary Brown", []string{"smith"}, []Segment{p("Mary Brown")}},
 		{"Mary Brown", nil, []Segment{p("Mary Brown")}},
+		{"Zoë O'Brien", []string{}, []Segment{p("Zoë O'Brien")}},
 		{"", []string{"a"}, nil},
+		{"", nil, nil},
 		// Markup is text here: escaping is the template's job, and it is never split oddly.
 		{"<b>Bob</b>", []string{"bo"}, []Segment{p("<b>"), m("Bo"), p("b</b>")}},
 	} {
@@ -84,6 +86,23 @@ func TestHighlightMarksWhatSearchMatched(t *testing.T) {
 				if !found {
 					t.Errorf("%q: %s %q has no marked part for %q (marked %q)", q, id, name, tok, marked)
 				}
+			}
+		}
+	}
+}
+
+// TestFoldRuneIsFoldOfTheRune checks the one-character fold Highlight uses against Fold for
+// every code point of the Basic Multilingual Plane and a few beyond it.
+func TestFoldRuneIsFoldOfTheRune(t *testing.T) {
+	runes := []rune{0x1F600, 0x10FFFF, 0x1D400, -1}
+	for r := rune(0); r <= 0xFFFF; r++ {
+		runes = append(runes, r)
+	}
+	bad := 0
+	for _, r := range runes {
+		if got, want := foldRune(r), Fold(string(r)); got != want {
+			if bad++; bad <= 10 {
+				t.Errorf("foldRune(%U) = %q, Fold = %q", r, got, want)
 			}
 		}
 	}
