@@ -182,3 +182,35 @@ func TestStaleOnCallerTimeout(t *testing.T) {
 		t.Fatalf("res stale=%v reason=%v err=%v", r.Stale, r.StaleReason, err)
 	}
 }
+
+// TestReadyFetchesTheTokenAhead checks that Ready leaves the client holding a token, so the
+// call after it sends no token request; that a second Ready asks for nothing; and that Ready
+// fetches again once the token is close to expiry.
+func TestReadyFetchesTheTokenAhead(t *testing.T) {
+	clock := d1test.NewClock(time.Now())
+	e := newEnv(t, envOptions{clock: clock})
+	c := e.matchCustomer(t)
+	ctx := context.Background()
+	if err := e.client.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.sb.Stats(); st.TokenRequests != 1 || st.ProfileRequests != 0 {
+		t.Fatalf("after Ready: %d token requests, %d profile requests; want 1 and 0", st.TokenRequests, st.ProfileRequests)
+	}
+	if err := e.client.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.GetProfiles(ctx, c.ConsumerID, d1.FetchOptions{Fresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.sb.Stats(); st.TokenRequests != 1 || st.ProfileRequests != 1 {
+		t.Fatalf("after Ready twice and a call: %d token requests, %d profile requests; want 1 and 1", st.TokenRequests, st.ProfileRequests)
+	}
+	clock.Advance(841 * time.Second)
+	if err := e.client.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.sb.Stats(); st.TokenRequests != 2 {
+		t.Fatalf("Ready near expiry: %d token requests, want 2", st.TokenRequests)
+	}
+}

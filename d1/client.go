@@ -101,6 +101,15 @@ func (c *Client) BreakerState(baseURL string) string {
 	return c.breakers.State(strings.TrimRight(baseURL, "/"))
 }
 
+// Ready makes sure the client holds an access token that is not about to expire, fetching one
+// when it has none, so that the next call starts at once. The portfolio scan calls it before it
+// takes rate slots: a call the limiter releases must leave within its slot's second, and a
+// token fetch in front of it would carry it into the next.
+func (c *Client) Ready(ctx context.Context) error {
+	_, err := c.tokens.get(ctx, CorrelationID("scan-ready"))
+	return err
+}
+
 // GetProfiles returns the consumer's Click to Pay profiles, one per directory. A cached result
 // younger than CacheTTL is returned without calling D1 (Cached set). Concurrent calls for one
 // consumer share one upstream call. When D1 fails with an availability or response problem

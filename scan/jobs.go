@@ -159,6 +159,7 @@ func (w *chunkWorker) Work(ctx context.Context, job *river.Job[chunkArgs]) error
 	}
 	s.clock.since(stStore, t)
 	deadline := time.Now().Add(s.jobTimeout)
+	s.readyD1(ctx)
 	var batch []customerResult
 	calls := 0
 	flush := func(final bool) error {
@@ -317,4 +318,19 @@ func (s *Scanner) storedCustomers(ctx context.Context, scanID int64, chunk int) 
 		out[id] = true
 	}
 	return out, rows.Err()
+}
+
+// readier is a Fetcher that can get ready for calls ahead of them; *d1.Client can (it fetches
+// its access token).
+type readier interface {
+	Ready(ctx context.Context) error
+}
+
+// readyD1 has the D1 client fetch what its calls need before the chunk takes rate slots, so a
+// released call leaves within its slot's second instead of after a token request. A failure
+// is left to the calls, which classify it and back off; it costs one attempt per chunk.
+func (s *Scanner) readyD1(ctx context.Context) {
+	if r, ok := s.d1.(readier); ok {
+		_ = r.Ready(ctx)
+	}
 }

@@ -3,9 +3,11 @@ package scan
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
+	"ctpdesk/d1"
 	"ctpdesk/d1sandbox"
 )
 
@@ -118,5 +120,53 @@ func TestInteractiveCallsGoFirst(t *testing.T) {
 	}
 	if _, n, _, err := s.limiter.lease(ctx, sec, time.Now()); err != nil || n != 0 {
 		t.Errorf("lease after ten people's calls in a second of ten: %d slots, %v; want none", n, err)
+	}
+}
+
+// readyFirst is a D1 client that counts how often the scan made it ready and whether any call
+// came before that: the scan must have the client fetch its token before it takes a rate slot,
+// or a released call waits for the token and leaves in a later second than its slot's.
+type readyFirst struct {
+	next  Fetcher
+	mu    sync.Mutex
+	ready bool
+	// early counts the calls made before the client was first made ready.
+	early, readies, calls int
+}
+
+func (r *readyFirst) Ready(ctx context.Context) error {
+	r.mu.Lock()
+	r.ready, r.readies = true, r.readies+1
+	r.mu.Unlock()
+	return r.next.(readier).Ready(ctx)
+}
+
+func (r *readyFirst) GetProfiles(ctx context.Context, consumerID string, opt d1.FetchOptions) (d1.Result, error) {
+	r.mu.Lock()
+	if !r.ready {
+		r.early++
+	}
+	r.calls++
+	r.mu.Unlock()
+	return r.next.GetProfiles(ctx, consumerID, opt)
+}
+
+// TestScanReadiesTheClientBeforeTakingSlots checks that every chunk has the D1 client get
+// ready (its token) before its first rate-limited call.
+func TestScanReadiesTheClientBeforeTakingSlots(t *testing.T) {
+	const n = 60
+	w := newWorld(t, n)
+	client := &readyFirst{next: w.newClient(t)}
+	s := mustScanner(t, mustStore(t, backends(t)[0].url), w, func(o *Options) {
+		o.D1, o.Rate, o.Workers, o.ChunkSize = client, 50, 2, 10
+	})
+	if p := scanOnce(t, s); p.Done != n {
+		t.Fatalf("scan stored %d customers, want %d", p.Done, n)
+	}
+	client.mu.Lock()
+	defer client.mu.Unlock()
+	if client.calls != n || client.early != 0 || client.readies < n/10 {
+		t.Errorf("%d calls, %d before the client was made ready, %d readies for %d chunks; want %d, 0 and at least %d",
+			client.calls, client.early, client.readies, n/10, n, n/10)
 	}
 }
