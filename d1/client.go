@@ -131,6 +131,12 @@ func (c *Client) GetProfiles(ctx context.Context, consumerID string, opt FetchOp
 		}
 	}
 	c.metrics.ObserveCache("miss")
+	if cerr := ctx.Err(); cerr != nil {
+		// A caller that has already given up starts no call to D1. Without this, the shared
+		// call below (detached from the caller) could finish before the wait for it began,
+		// and the answer would race the caller's cancellation.
+		return c.staleOr(consumerID, newError("profiles", classifyTransport(ctx, cerr), 0, correlationID, cerr))
+	}
 	key := consumerID
 	if opt.Fresh {
 		key = "fresh\x00" + consumerID
@@ -165,6 +171,13 @@ func (c *Client) GetProfiles(ctx context.Context, consumerID string, opt FetchOp
 		}
 		err = res.Err
 	}
+	return c.staleOr(consumerID, err)
+}
+
+// staleOr returns, for a call that failed with err, the cached result when err allows a stale
+// answer and one no older than StaleMaxAge exists (marked Stale, with err as the reason), and
+// err otherwise.
+func (c *Client) staleOr(consumerID string, err error) (Result, error) {
 	if staleAllowed(err) && c.cfg.StaleMaxAge > 0 {
 		if r, ok := c.cache.Peek(consumerID); ok && r.Age(c.clock.Now()) <= c.cfg.StaleMaxAge {
 			c.metrics.ObserveCache("stale")
