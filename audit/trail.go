@@ -140,8 +140,7 @@ func New(db *store.DB, opts Options) (*Trail, error) {
 // may not be stored and the caller must not show the data it describes; errors wrap
 // ErrUnavailable, or ErrInvalidEvent for an event the trail refuses.
 func (t *Trail) Record(ctx context.Context, e Event) error {
-	_, err := t.Append(ctx, e)
-	return err
+	return t.Begin(ctx, e).Wait()
 }
 
 // Append is Record that also returns the event as stored: normalised, with its seq, time and
@@ -149,31 +148,70 @@ func (t *Trail) Record(ctx context.Context, e Event) error {
 // although Append reports an error; a recorded access that was then refused is harmless, an
 // access shown without its record is not.
 func (t *Trail) Append(ctx context.Context, e Event) (Event, error) {
+	return t.Begin(ctx, e).wait()
+}
+
+// Begin is Record in two halves: it queues e for the writer and returns at once, and the
+// receipt's Wait returns what Record would have. A handler prepares its answer while the
+// event commits (the fsync leaves the CPU idle) and sends nothing of it before Wait returns
+// nil. Every receipt must be waited for: until then it holds its Record timeout.
+func (t *Trail) Begin(ctx context.Context, e Event) *Receipt {
 	ev, err := normalize(e, t.opts.Now())
 	if err != nil {
-		return Event{}, err
+		return Settled(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.opts.RecordTimeout)
-	defer cancel()
 	p := &pending{ctx: ctx, ev: ev, result: make(chan error, 1)}
 	if len(ev.Limits) > 0 {
 		p.orig = ev
 	}
 	if err := t.enqueue(ctx, p); err != nil {
-		return Event{}, err
+		cancel()
+		return Settled(err)
 	}
+	return &Receipt{p: p, cancel: cancel}
+}
+
+// Receipt is an event Begin handed to the trail, on its way to being committed.
+type Receipt struct {
+	p      *pending // nil when the event was settled before it was queued
+	cancel context.CancelFunc
+	done   bool
+	ev     Event
+	err    error
+}
+
+// Settled is a receipt for an event whose fate is already known: err (nil when it is
+// durably stored). Auditors that record synchronously answer Begin with it.
+func Settled(err error) *Receipt { return &Receipt{done: true, err: err} }
+
+// Wait returns once the event is durably committed, or with the error that means it may not
+// be stored, exactly as Record does. Calling it again returns the same answer.
+func (r *Receipt) Wait() error {
+	_, err := r.wait()
+	return err
+}
+
+func (r *Receipt) wait() (Event, error) {
+	if r.done {
+		return r.ev, r.err
+	}
+	r.done = true
+	defer r.cancel()
 	select {
-	case err := <-p.result:
-		if errors.Is(err, ErrLimited) {
-			return p.ev, err
+	case err := <-r.p.result:
+		switch {
+		case errors.Is(err, ErrLimited):
+			r.ev, r.err = r.p.ev, err
+		case err != nil:
+			r.err = err
+		default:
+			r.ev = r.p.ev
 		}
-		if err != nil {
-			return Event{}, err
-		}
-		return p.ev, nil
-	case <-ctx.Done():
-		return Event{}, fmt.Errorf("audit: record: %w: %w", ErrUnavailable, ctx.Err())
+	case <-r.p.ctx.Done():
+		r.err = fmt.Errorf("audit: record: %w: %w", ErrUnavailable, r.p.ctx.Err())
 	}
+	return r.ev, r.err
 }
 
 func (t *Trail) enqueue(ctx context.Context, p *pending) error {

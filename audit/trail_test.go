@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"ctpdesk/internal/dbfault"
 	"ctpdesk/store"
 
 	"github.com/google/go-cmp/cmp"
@@ -248,5 +250,60 @@ func TestRecordRejectsInvalidEvents(t *testing.T) {
 	e.Action, e.Actor = ActionLoginFailed, Actor{}
 	if err := tr.Record(context.Background(), e); err != nil {
 		t.Fatalf("a failed login without a subject must be recordable: %v", err)
+	}
+}
+
+// Begin hands the event to the writer and returns before it is committed: with the database
+// locked by another process the event is not stored, yet Begin has returned, and Wait blocks
+// until the lock goes and the event is durable. A refused event settles as Record's error, and
+// a receipt answers the same thing every time it is asked.
+func TestBeginReturnsBeforeTheCommitAndWaitAfterIt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctpdesk.db")
+	db := mustOpen(t, "sqlite:"+path)
+	tr := mustTrail(t, db, Options{})
+	mustRecord(t, tr, 1)
+	release := dbfault.LockSQLite(t, path)
+	rec := tr.Begin(context.Background(), sampleEvent(1))
+	waited := make(chan error, 1)
+	go func() { waited <- rec.Wait() }()
+	select {
+	case err := <-waited:
+		t.Fatalf("Wait returned (%v) while the database was locked", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if n := mustCount(t, db); n != 1 {
+		t.Fatalf("%d events stored while the database was locked, want 1", n)
+	}
+	release()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("Wait after the lock went: %v", err)
+		}
+	case <-time.After(hangGuard):
+		t.Fatal("Wait did not return after the lock went")
+	}
+	if n := mustCount(t, db); n != 2 {
+		t.Fatalf("%d events stored after Wait, want 2", n)
+	}
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("second Wait = %v, want the first answer (nil)", err)
+	}
+
+	bad := sampleEvent(2)
+	bad.Action = "customer.delete"
+	refused := tr.Begin(context.Background(), bad)
+	for range 2 {
+		if err := refused.Wait(); !errors.Is(err, ErrInvalidEvent) {
+			t.Fatalf("Wait for an invalid event = %v, want ErrInvalidEvent", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := tr.Begin(ctx, sampleEvent(3)).Wait(); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Wait with a cancelled context = %v, want ErrUnavailable", err)
+	}
+	if n := mustCount(t, db); n != 2 {
+		t.Fatalf("%d events stored, want 2: the invalid and the abandoned events are not", n)
 	}
 }

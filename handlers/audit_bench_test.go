@@ -18,6 +18,8 @@ type nopAuditor struct{}
 
 func (nopAuditor) Record(context.Context, audit.Event) error { return nil }
 
+func (nopAuditor) Begin(context.Context, audit.Event) *audit.Receipt { return audit.Settled(nil) }
+
 // BenchmarkComparisonAudit measures what the durable audit write adds to a comparison view:
 // the same request through the real route table, guard and session store, with a real SQLite
 // trail (synchronous=FULL, group commit) against an auditor that does nothing. D1 answers

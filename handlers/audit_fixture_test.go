@@ -41,11 +41,12 @@ func newTrailFixture(t testing.TB, extra func(*Deps)) *trailFixture {
 
 // replicaSetup places a trail fixture: on the dashboard database at DBPath (a fresh one when
 // empty), so two fixtures on one path are two replicas, with the trail's HMAC key (a fresh one
-// when nil) and clock (time.Now when nil).
+// when nil), clock (time.Now when nil) and bound on a commit's wait (testDBWait when zero).
 type replicaSetup struct {
-	DBPath string
-	Key    []byte
-	Now    func() time.Time
+	DBPath        string
+	Key           []byte
+	Now           func() time.Time
+	RecordTimeout time.Duration
 }
 
 func newReplicaFixture(t testing.TB, setup replicaSetup, extra func(*Deps)) *trailFixture {
@@ -65,7 +66,10 @@ func newReplicaFixture(t testing.TB, setup replicaSetup, extra func(*Deps)) *tra
 			t.Fatal(err)
 		}
 	}
-	tr, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: 10, RecordTimeout: testDBWait, Now: setup.Now})
+	if setup.RecordTimeout == 0 {
+		setup.RecordTimeout = testDBWait
+	}
+	tr, err := audit.New(db, audit.Options{Key: key, CheckpointEvery: 10, RecordTimeout: setup.RecordTimeout, Now: setup.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,25 +102,27 @@ func (h *Handler) serveComparison(c echo.Context, in comparisonInput, fresh bool
 		return h.recordNotFound(c, action, err)
 	}
 	cmp := h.compare(ctx, cust, fresh, requestID(c))
-	if err := h.recordComparison(c, action, cust.ID, cmp); err != nil {
+	// The view is built and rendered while the event commits, and sent once it is durable.
+	rec := h.recordComparison(c, action, cust.ID, cmp)
+	rec.refused = func(err error) error {
 		Logger(ctx, h.log).Error("audit event not recorded; comparison withheld", "error", err.Error())
 		return errNotRecorded
 	}
 	u, _ := auth.UserFrom(ctx)
 	unmasked := u.Has(auth.RoleFraud)
 	if wantsJSON(c) {
-		return c.JSON(status, comparisonJSON(maskComparison(cmp, unmasked)))
+		return jsonRecorded(c, rec, status, comparisonJSON(maskComparison(cmp, unmasked)))
 	}
 	view := buildComparisonView(cmp, comparisonViewOptions{
 		DiffOnly: in.DiffOnly, Unmasked: unmasked, CSRFToken: auth.CSRFTokenFrom(ctx), Notice: notice,
 		Reveal: pageRevealer(c, "comparison", cust.ID),
 	})
 	if isHTMX(c) {
-		return render(c, status, views.Comparison(view))
+		return renderRecorded(c, rec, status, views.Comparison(view))
 	}
 	b := h.base(c, "Click to Pay comparison")
 	b.Nav = "search"
-	return render(c, status, views.ComparisonFull(b, view))
+	return renderRecorded(c, rec, status, views.ComparisonFull(b, view))
 }
 
 // comparedRecord is the issuer record a comparison compares: the one its customer page just
@@ -152,9 +154,9 @@ func (h *Handler) compare(ctx context.Context, cust issuerdb.Customer, fresh boo
 	return reconcile.CompareAnswer(cust, res, err, reconcile.Options{Now: h.now()})
 }
 
-// recordComparison commits the audit event of a comparison: who saw which customer, and which
+// recordComparison begins the audit event of a comparison: who saw which customer, and which
 // directories answered. Details hold directory names and states only, never field values.
-func (h *Handler) recordComparison(c echo.Context, action audit.Action, customerID string, cmp reconcile.Comparison) error {
+func (h *Handler) recordComparison(c echo.Context, action audit.Action, customerID string, cmp reconcile.Comparison) *recording {
 	var reached, states []string
 	answered, stale := false, false
 	for _, col := range cmp.Columns {
@@ -178,7 +180,7 @@ func (h *Handler) recordComparison(c echo.Context, action audit.Action, customer
 	if len(cmp.Columns) > 0 && cmp.Columns[0].CorrelationID != "" {
 		details["d1_correlation_id"] = auditToken(cmp.Columns[0].CorrelationID)
 	}
-	return h.record(c, action, audit.Success, customerID, details)
+	return h.begin(c, action, audit.Success, customerID, details)
 }
 
 // auditToken keeps a value from D1 fit for the audit trail's details: the characters of an

@@ -68,6 +68,11 @@ func (f *fakeAuditor) Record(_ context.Context, e audit.Event) error {
 	return nil
 }
 
+// Begin records at once: the event is settled before the handler goes on.
+func (f *fakeAuditor) Begin(ctx context.Context, e audit.Event) *audit.Receipt {
+	return audit.Settled(f.Record(ctx, e))
+}
+
 // comparisonServer is the app's handler with fakes behind it; requests say who they are with the
 // X-Test-Role header, which a test-only middleware turns into a signed-in user.
 type comparisonServer struct {

@@ -62,6 +62,7 @@ func (h *Handler) Customers(c echo.Context) error {
 	}
 	status := http.StatusOK
 	var page issuerdb.Page
+	var rec *recording
 	if in.Query != "" {
 		ctx := c.Request().Context()
 		page, err = h.customers.Search(ctx, issuerdb.Query{Text: in.Query, After: in.After, Limit: in.Limit})
@@ -78,9 +79,8 @@ func (h *Handler) Customers(c echo.Context) error {
 		if qe != nil {
 			outcome, details = audit.Failure, map[string]string{"reason": "invalid_query"}
 		}
-		if err := h.record(c, audit.ActionSearch, outcome, "", details); err != nil {
-			return err
-		}
+		// The results are rendered while the event commits, and sent once it is durable.
+		rec = h.begin(c, audit.ActionSearch, outcome, "", details)
 	}
 	// Contact data is masked for everyone but fraud analysts; agents reveal a field with a
 	// reason on the customer page.
@@ -90,13 +90,13 @@ func (h *Handler) Customers(c echo.Context) error {
 	}
 	switch {
 	case wantsJSON(c):
-		return c.JSON(status, view)
+		return jsonRecorded(c, rec, status, view)
 	case isHTMX(c):
-		return render(c, status, views.SearchResultsFragment(view))
+		return renderRecorded(c, rec, status, views.SearchResultsFragment(view))
 	}
 	b := h.base(c, "Find a customer")
 	b.Nav = "search"
-	return render(c, status, views.Search(b, view))
+	return renderRecorded(c, rec, status, views.Search(b, view))
 }
 
 // Customer is the issuer half of the customer page (GET /customers/:id); the comparison
@@ -114,17 +114,17 @@ func (h *Handler) Customer(c echo.Context) error {
 	if err != nil {
 		return h.recordNotFound(c, audit.ActionCustomerView, err)
 	}
-	if err := h.record(c, audit.ActionCustomerView, audit.Success, cust.ID, nil); err != nil {
-		return err
-	}
+	// The rest of the page is read and rendered while the event commits, and sent once it is
+	// durable.
+	rec := h.begin(c, audit.ActionCustomerView, audit.Success, cust.ID, nil)
 	view := customerView(cust, seesUnmasked(c), showAll)
 	st, err := h.scans.Customer(c.Request().Context(), cust.ID, viewerOf(c))
 	if err != nil {
-		return err
+		return errors.Join(rec.wait(), err)
 	}
 	view.Scan = customerScanView(st, cust.ID, auth.CSRFTokenFrom(c.Request().Context()))
 	if wantsJSON(c) {
-		return c.JSON(http.StatusOK, view)
+		return jsonRecorded(c, rec, http.StatusOK, view)
 	}
 	if reveal := pageRevealer(c, "record", cust.ID); reveal != nil {
 		view.RevealEmail = reveal(revealIssuer, "email", view.Email)
@@ -132,7 +132,7 @@ func (h *Handler) Customer(c echo.Context) error {
 	}
 	b := h.base(c, view.Name)
 	b.Nav = "search"
-	if err := render(c, http.StatusOK, views.Customer(b, view)); err != nil {
+	if err := renderRecorded(c, rec, http.StatusOK, views.Customer(b, view)); err != nil {
 		return err
 	}
 	// The page is sent; the comparison it loads next compares the record it shows.

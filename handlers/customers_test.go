@@ -63,6 +63,11 @@ func (a *searchAuditor) Record(_ context.Context, e audit.Event) error {
 	return nil
 }
 
+// Begin records at once: the event is settled before the handler goes on.
+func (a *searchAuditor) Begin(ctx context.Context, e audit.Event) *audit.Receipt {
+	return audit.Settled(a.Record(ctx, e))
+}
+
 func newCustomerServer(tb testing.TB, customers CustomerSearcher) *echo.Echo {
 	tb.Helper()
 	return newCustomerServerAudited(tb, customers, &searchAuditor{})

@@ -135,6 +135,11 @@ func (u unused) Record(context.Context, audit.Event) error {
 	return errUnused
 }
 
+func (u unused) Begin(context.Context, audit.Event) *audit.Receipt {
+	u.fail("Auditor.Begin")
+	return audit.Settled(errUnused)
+}
+
 func (u unused) Query(context.Context, audit.Filter) (audit.ResultPage, error) {
 	u.fail("AuditTrail.Query")
 	return audit.ResultPage{}, errUnused

@@ -11,12 +11,32 @@ import (
 // error becomes a clean 500 instead of half a page. The buffer is templ's pooled one: a page
 // is tens of kilobytes, which would otherwise be grown afresh for every response.
 func render(c echo.Context, status int, component templ.Component) error {
+	return renderRecorded(c, nil, status, component)
+}
+
+// renderRecorded renders a templ component while rec commits and writes it with status only
+// once rec is durable: the page is made during the commit's wait instead of after it, and
+// nothing of it leaves when the event may not be stored (rec's error is returned, which the
+// error handler turns into a page without customer data).
+func renderRecorded(c echo.Context, rec *recording, status int, component templ.Component) error {
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
-	if err := component.Render(c.Request().Context(), buf); err != nil {
+	rerr := component.Render(c.Request().Context(), buf)
+	if err := rec.wait(); err != nil {
 		return err
 	}
+	if rerr != nil {
+		return rerr
+	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// jsonRecorded writes v as JSON with status once rec is durable.
+func jsonRecorded(c echo.Context, rec *recording, status int, v any) error {
+	if err := rec.wait(); err != nil {
+		return err
+	}
+	return c.JSON(status, v)
 }
 
 // isHTMX says the request was made by htmx and expects a fragment.
