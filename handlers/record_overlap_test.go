@@ -111,39 +111,50 @@ func TestCustomerPageIsMadeWhileItsEventCommits(t *testing.T) {
 	}
 }
 
-// A search, a customer page and a comparison whose audit event cannot be committed in time
-// send nothing of what they had already read and rendered: with the commit held by a lock
-// past the trail's bound on a commit's wait, each answers 503 with no customer data, and no
-// event is stored.
+// A search, a customer page, a comparison, the worklist and the scans page whose audit event
+// cannot be committed in time send nothing of what they had already read and rendered: with
+// the commit held by a lock past the trail's bound on a commit's wait, each answers 503 with
+// none of its data, and no event is stored.
 func TestAnswersMadeDuringAFailedCommitAreDropped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctpdesk.db")
-	f := newReplicaFixture(t, replicaSetup{DBPath: path, RecordTimeout: 2 * time.Second}, func(d *Deps) {
-		d.Scans = &fakeScans{tb: t, customer: func(string, scan.Viewer) (scan.CustomerStatus, error) {
-			return scan.CustomerStatus{}, nil
-		}}
+	var f *trailFixture
+	const startedBy = "Scan Starter Person"
+	f = newReplicaFixture(t, replicaSetup{DBPath: path, RecordTimeout: 2 * time.Second}, func(d *Deps) {
+		d.Scans = &fakeScans{tb: t,
+			customer: func(string, scan.Viewer) (scan.CustomerStatus, error) { return scan.CustomerStatus{}, nil },
+			worklist: func(scan.WorklistQuery) (scan.WorklistPage, error) {
+				return scan.WorklistPage{Items: []scan.Item{{CustomerID: f.customer, State: scan.ItemOpen, Severity: scan.SeverityRisk,
+					Kinds: []string{"card-unknown-to-issuer"}, Directories: []string{"VISA"}, Findings: 1, LastScannedAt: scannedAt}}, Total: 1}, nil
+			},
+			runs: func() ([]scan.Progress, error) {
+				return []scan.Progress{{Run: scan.Run{ID: 7, StartedBy: "sub-fraud", StartedByName: startedBy, State: "done"}}}, nil
+			},
+		}
 	})
 	cust, err := f.issuer.Get(context.Background(), f.customer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	family := cust.LastName
-	routes := map[string]string{
-		"search":     "/customers?q=" + f.customer,
-		"page":       "/customers/" + f.customer,
-		"comparison": "/customers/" + f.customer + "/comparison",
+	routes := map[string]struct{ who, target, shows string }{
+		"search":     {"agent", "/customers?q=" + f.customer, family},
+		"page":       {"agent", "/customers/" + f.customer, family},
+		"comparison": {"agent", "/customers/" + f.customer + "/comparison", family},
+		"worklist":   {"fraud", "/worklist", f.customer},
+		"scans":      {"fraud", "/scans", startedBy},
 	}
-	for name, target := range routes {
-		w := f.get("agent", target)
-		if shown := strings.Contains(w.Body.String(), html.EscapeString(family)); w.Code != http.StatusOK || !shown {
-			t.Fatalf("%s unlocked: %d, %q shown: %v", name, w.Code, family, shown)
+	for name, r := range routes {
+		w := f.get(r.who, r.target)
+		if shown := strings.Contains(w.Body.String(), html.EscapeString(r.shows)); w.Code != http.StatusOK || !shown {
+			t.Fatalf("%s unlocked: %d, %q shown: %v", name, w.Code, r.shows, shown)
 		}
 	}
 	before := len(f.events(t, audit.Filter{}))
 	release := dbfault.LockSQLite(t, path)
 	defer release()
-	for name, target := range routes {
+	for name, r := range routes {
 		t.Run(name, func(t *testing.T) {
-			w, done := f.serveAsync(context.Background(), "agent", target)
+			w, done := f.serveAsync(context.Background(), r.who, r.target)
 			select {
 			case <-done:
 			case <-time.After(overlapGuard):
@@ -153,7 +164,7 @@ func TestAnswersMadeDuringAFailedCommitAreDropped(t *testing.T) {
 			if w.Code != http.StatusServiceUnavailable {
 				t.Errorf("status %d, want 503", w.Code)
 			}
-			for _, v := range []string{family, cust.Email, cust.ConsumerID} {
+			for _, v := range []string{r.shows, family, cust.Email, cust.ConsumerID, f.customer} {
 				if strings.Contains(body, html.EscapeString(v)) {
 					t.Errorf("%q sent although its access was not recorded", v)
 				}

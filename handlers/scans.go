@@ -41,22 +41,22 @@ func (h *Handler) Scans(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	view := scansPageView(runs, h.now())
+	var rec *recording
 	if !isHTMX(c) {
-		// The page itself is a read of the scans; its polls are not recorded again.
-		if err := h.record(c, audit.ActionScansView, audit.Success, "", map[string]string{"runs": strconv.Itoa(len(runs))}); err != nil {
-			return err
-		}
+		// The page itself is a read of the scans; its polls are not recorded again. It is
+		// rendered while the event commits, and sent once it is durable.
+		rec = h.begin(c, audit.ActionScansView, audit.Success, "", map[string]string{"runs": strconv.Itoa(len(runs))})
 	}
+	view := scansPageView(runs, h.now())
 	switch {
 	case wantsJSON(c):
-		return c.JSON(http.StatusOK, view)
+		return jsonRecorded(c, rec, http.StatusOK, view)
 	case isHTMX(c):
 		return render(c, http.StatusOK, views.ScanRuns(auth.CSRFTokenFrom(c.Request().Context()), view))
 	}
 	b := h.base(c, "Portfolio scans")
 	b.Nav = "scans"
-	return render(c, http.StatusOK, views.Scans(b, view))
+	return renderRecorded(c, rec, http.StatusOK, views.Scans(b, view))
 }
 
 // StartScan starts an on-demand scan of the whole portfolio (POST /scans).

@@ -164,16 +164,15 @@ func (h *Handler) Worklist(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.record(c, audit.ActionWorklistView, audit.Success, "", worklistDetails(q, form, page)); err != nil {
-		return err
-	}
+	// The page is rendered while the event commits, and sent once it is durable.
+	rec := h.begin(c, audit.ActionWorklistView, audit.Success, "", worklistDetails(q, form, page))
 	view := worklistPageView(form, q, page, auth.CSRFTokenFrom(c.Request().Context()))
 	if wantsJSON(c) {
-		return c.JSON(http.StatusOK, view)
+		return jsonRecorded(c, rec, http.StatusOK, view)
 	}
 	b := h.base(c, "Worklist")
 	b.Nav = "worklist"
-	return render(c, http.StatusOK, views.Worklist(b, view))
+	return renderRecorded(c, rec, http.StatusOK, views.Worklist(b, view))
 }
 
 // WorklistExport downloads what the filter shows as CSV (GET /worklist/export), recorded
