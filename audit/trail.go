@@ -172,7 +172,8 @@ func (t *Trail) Begin(ctx context.Context, e Event) *Receipt {
 	return &Receipt{p: p, cancel: cancel}
 }
 
-// Receipt is an event Begin handed to the trail, on its way to being committed.
+// Receipt is an event Begin handed to the trail, on its way to being committed. It belongs to
+// the request that began it: Wait may be called again, but from one goroutine at a time.
 type Receipt struct {
 	p      *pending // nil when the event was settled before it was queued
 	cancel context.CancelFunc
