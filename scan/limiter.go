@@ -298,9 +298,16 @@ func (l *limiter) flush(ctx context.Context) error {
 			return fmt.Errorf("scan: count interactive calls: %w", err)
 		}
 	}
+	// The scanner's flush loop may run beside a caller that needs the counts written now: the
+	// prune is decided under the lock, so only one of them makes it.
 	now := l.now().Unix()
-	if now-l.lastCleanup >= 30 {
+	l.mu.Lock()
+	prune := now-l.lastCleanup >= 30
+	if prune {
 		l.lastCleanup = now
+	}
+	l.mu.Unlock()
+	if prune {
 		if _, err := l.db.ExecContext(ctx, l.db.Rebind("DELETE FROM scan_rate WHERE second < ?"), now-120); err != nil {
 			return fmt.Errorf("scan: prune rate rows: %w", err)
 		}

@@ -170,3 +170,51 @@ func TestScanReadiesTheClientBeforeTakingSlots(t *testing.T) {
 			client.calls, client.early, client.readies, n/10, n, n/10)
 	}
 }
+
+// TestFlushFromManyGoroutines flushes people's call counts from several goroutines at once, as
+// the scanner's flush loop does beside a caller that needs the counts written now: every call
+// is counted once, and (under the race detector, as make test runs it) the goroutines that
+// find nothing to write do not race over when the old rows were last pruned.
+func TestFlushFromManyGoroutines(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustStore(t, b.url)
+			l := newLimiter(db, 10, time.Now)
+			ctx := context.Background()
+			at := time.Unix(time.Now().Unix(), 0)
+			const goroutines, rounds = 4, 20
+			errs := make(chan error, goroutines*rounds)
+			for r := range rounds {
+				l.mu.Lock()
+				l.lastCleanup = 0 // every round's flushes are due to prune
+				l.mu.Unlock()
+				if r%2 == 0 {
+					l.countInteractive(at)
+				}
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for range goroutines {
+					wg.Go(func() {
+						<-start
+						errs <- l.flush(ctx)
+					})
+				}
+				close(start)
+				wg.Wait()
+			}
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			var n int64
+			if err := db.QueryRowContext(ctx, db.Rebind("SELECT interactive FROM scan_rate WHERE second = ?"), at.Unix()).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != rounds/2 {
+				t.Errorf("interactive calls stored = %d, want %d", n, rounds/2)
+			}
+		})
+	}
+}
