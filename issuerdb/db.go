@@ -134,9 +134,19 @@ func openSQLWith(t target, readOnly bool, params string) (*sql.DB, error) {
 }
 
 // connect opens the pool and checks that it reaches the database. A read-only pool on a SQLite
-// file in a rollback-journal mode is opened again holding its read lock (see holdReadLock).
+// file in a rollback-journal mode holds its read lock (see holdReadLock).
 func connect(ctx context.Context, t target, readOnly bool) (*sql.DB, error) {
-	sqldb, err := openSQL(t, readOnly)
+	params := sqliteParams(readOnly)
+	if t.Engine == sqldialect.SQLite && readOnly {
+		mode, err := journalMode(ctx, t, params)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.EqualFold(mode, "wal") {
+			params += holdReadLock
+		}
+	}
+	sqldb, err := openSQLWith(t, readOnly, params)
 	if err != nil {
 		return nil, err
 	}
@@ -144,26 +154,22 @@ func connect(ctx context.Context, t target, readOnly bool) (*sql.DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("issuerdb: connect: %w", err)
 	}
-	if t.Engine != sqldialect.SQLite || !readOnly {
-		return sqldb, nil
-	}
-	var mode string
-	if err := sqldb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		sqldb.Close()
-		return nil, fmt.Errorf("issuerdb: connect: journal mode: %w", err)
-	}
-	if strings.EqualFold(mode, "wal") {
-		return sqldb, nil
-	}
-	sqldb.Close()
-	if sqldb, err = openSQLWith(t, readOnly, sqliteParams(readOnly)+holdReadLock); err != nil {
-		return nil, err
-	}
-	if err := sqldb.PingContext(ctx); err != nil {
-		sqldb.Close()
-		return nil, fmt.Errorf("issuerdb: connect: %w", err)
-	}
 	return sqldb, nil
+}
+
+// journalMode reads the journal mode of the SQLite file t through a connection of its own
+// with params, closed before it returns.
+func journalMode(ctx context.Context, t target, params string) (string, error) {
+	probe, err := openSQLWith(t, true, params)
+	if err != nil {
+		return "", err
+	}
+	defer probe.Close()
+	var mode string
+	if err := probe.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return "", fmt.Errorf("issuerdb: connect: %w", err)
+	}
+	return mode, nil
 }
 
 // Open connects to the issuer database named by rawURL ("sqlite:PATH" or "postgres://…").
