@@ -87,6 +87,10 @@ func BenchmarkWorklistQuery(b *testing.B) {
 			}
 			if external == "" {
 				seedWorklist(b, s, items)
+				// The planner's statistics as a finished scan leaves them.
+				if err := s.refreshPlannerStats(context.Background()); err != nil {
+					b.Fatal(err)
+				}
 			} else {
 				decideSome(b, s, 200)
 			}

@@ -11,6 +11,7 @@ import (
 	"ctpdesk/d1"
 	"ctpdesk/issuerdb"
 	"ctpdesk/reconcile"
+	"ctpdesk/store"
 
 	"github.com/riverqueue/river"
 )
@@ -276,6 +277,26 @@ func (s *Scanner) finishIfDoneAndTell(ctx context.Context, scanID int64) error {
 	if err := s.pruneResults(ctx); err != nil {
 		// The scan is finished and counted; old rows wait for the next scan's pruning.
 		s.log.Warn("scan: pruning old results failed", slog.String("error", err.Error()))
+	}
+	if err := s.refreshPlannerStats(ctx); err != nil {
+		// The worklist stays right; its filters may be slow until autovacuum analyzes.
+		s.log.Warn("scan: refreshing the planner's statistics failed", slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+// refreshPlannerStats has PostgreSQL sample the tables a scan rewrites, once the scan is over.
+// Its planner picks each worklist filter's index from the number of rows it expects the filter
+// to keep; with statistics from before the scan (an empty worklist, say) it expects a handful,
+// reads every item and sorts them instead (44 ms a page at 200,000 items, 1.2 ms with fresh
+// statistics). Autovacuum would get there too, a minute or more later and only once a tenth of
+// a table has changed. SQLite keeps no statistics here: its plans are fixed by the indexes.
+func (s *Scanner) refreshPlannerStats(ctx context.Context) error {
+	if s.db.Dialect != store.Postgres {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, "ANALYZE worklist_items, scan_customers, scan_results"); err != nil {
+		return fmt.Errorf("scan: analyze: %w", err)
 	}
 	return nil
 }
