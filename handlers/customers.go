@@ -64,23 +64,29 @@ func (h *Handler) Customers(c echo.Context) error {
 	var page issuerdb.Page
 	var rec *recording
 	if in.Query != "" {
-		ctx := c.Request().Context()
-		page, err = h.customers.Search(ctx, issuerdb.Query{Text: in.Query, After: in.After, Limit: in.Limit})
+		// The trail gets the kind and the number of rows, never the query text: it may be an
+		// email or a phone number. The event is begun as soon as the rows are found: the
+		// matches are counted, the cards read and the results rendered while it commits, and
+		// sent once it is durable.
+		found := func(kind issuerdb.Kind, rows int) {
+			rec = h.begin(c, audit.ActionSearch, audit.Success, "",
+				map[string]string{"kind": string(kind), "results": strconv.Itoa(rows)})
+		}
+		page, err = h.customers.Search(c.Request().Context(),
+			issuerdb.Query{Text: in.Query, After: in.After, Limit: in.Limit, Found: found})
 		var qe *issuerdb.QueryError
 		switch {
 		case errors.As(err, &qe):
 			status = http.StatusBadRequest
+			rec = h.begin(c, audit.ActionSearch, audit.Failure, "", map[string]string{"reason": "invalid_query"})
 		case err != nil:
-			return err
+			// Rows found before the failure were read: their event stays, and only the error
+			// is answered.
+			return errors.Join(rec.wait(), err)
+		case rec == nil:
+			// A search that did not say when its rows were found.
+			found(page.Kind, len(page.Customers))
 		}
-		// The trail gets the kind and the number of rows, never the query text: it may be an
-		// email or a phone number.
-		outcome, details := audit.Success, map[string]string{"kind": string(page.Kind), "results": strconv.Itoa(len(page.Customers))}
-		if qe != nil {
-			outcome, details = audit.Failure, map[string]string{"reason": "invalid_query"}
-		}
-		// The results are rendered while the event commits, and sent once it is durable.
-		rec = h.begin(c, audit.ActionSearch, outcome, "", details)
 	}
 	// Contact data is masked for everyone but fraud analysts; agents reveal a field with a
 	// reason on the customer page.

@@ -9,8 +9,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"ctpdesk/audit"
@@ -441,5 +443,66 @@ func TestFraudAnalystsSeeContactDataUnmasked(t *testing.T) {
 				t.Errorf("%s on %s: unmasked contact shown = %v, want %v", role, target, !unmasked, unmasked)
 			}
 		}
+	}
+}
+
+// beginCounter is a searchAuditor that counts the events begun.
+type beginCounter struct {
+	searchAuditor
+	begun atomic.Int32
+}
+
+func (a *beginCounter) Begin(ctx context.Context, e audit.Event) *audit.Receipt {
+	a.begun.Add(1)
+	return a.searchAuditor.Begin(ctx, e)
+}
+
+// beganWhileSearching is the issuer database, noting how many audit events had been begun
+// when each Search returned.
+type beganWhileSearching struct {
+	*issuerdb.DB
+	aud      *beginCounter
+	atReturn []int32
+}
+
+func (s *beganWhileSearching) Search(ctx context.Context, q issuerdb.Query) (issuerdb.Page, error) {
+	page, err := s.DB.Search(ctx, q)
+	s.atReturn = append(s.atReturn, s.aud.begun.Load())
+	return page, err
+}
+
+// A search's audit event is begun as soon as its rows are found, so it commits while the
+// matches are counted and the cards read, and it records what the page shows: the kind and
+// the number of rows. An invalid query still records its failure after the search.
+func TestSearchEventBeginsOnceTheRowsAreFound(t *testing.T) {
+	aud := &beginCounter{}
+	db := &beganWhileSearching{DB: mustIssuerDB(t, testPortfolioSize), aud: aud}
+	e := newCustomerServerAudited(t, db, aud)
+	c := issuerdb.NewGenerator(testPortfolioSeed).Customer(7)
+	for i, q := range []string{issuerdb.Fold(c.LastName)[:1], c.ID, "%"} {
+		rec := get(e, "/customers?q="+url.QueryEscape(q), "HX-Request", "true")
+		if q != "%" && rec.Code != http.StatusOK || q == "%" && rec.Code != http.StatusBadRequest {
+			t.Fatalf("%q: %d", q, rec.Code)
+		}
+		want := int32(i + 1)
+		if q == "%" {
+			want = int32(i) // the failure is recorded after the search said why
+		}
+		if got := db.atReturn[i]; got != want {
+			t.Errorf("%q: %d events begun when the search returned, want %d", q, got, want)
+		}
+	}
+	direct, err := db.DB.Search(context.Background(), issuerdb.Query{Text: issuerdb.Fold(c.LastName)[:1]})
+	if err != nil || direct.Next == "" {
+		t.Fatalf("the name search is one page (%v): its count is not needed, the case proves less", err)
+	}
+	if ev := aud.events[0]; ev.Details["kind"] != string(issuerdb.KindName) || ev.Details["results"] != strconv.Itoa(len(direct.Customers)) {
+		t.Errorf("the name search recorded %v, want kind name and the page's %d rows", ev.Details, len(direct.Customers))
+	}
+	if ev := aud.events[1]; ev.Details["kind"] != string(issuerdb.KindCustomerID) || ev.Details["results"] != "1" {
+		t.Errorf("the id search recorded %v, want kind customer-id and 1 row", ev.Details)
+	}
+	if ev := aud.events[2]; ev.Outcome != audit.Failure || ev.Details["reason"] != "invalid_query" {
+		t.Errorf("the invalid query recorded %+v", ev)
 	}
 }

@@ -57,6 +57,12 @@ type Query struct {
 	Text  string
 	After string
 	Limit int
+	// Found, when set, is called once the page's rows are found, with the query's kind and
+	// the number of rows the page will hold, before Search counts the matches and reads the
+	// rows' cards: a caller can start what needs only that number (the dashboard's audit
+	// commit) while Search finishes. It is not called when the query is invalid or the rows
+	// cannot be read; a later error still fails the Search.
+	Found func(kind Kind, rows int)
 }
 
 var (

@@ -80,6 +80,9 @@ func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 		page.Next = cursor{Kind: p.Kind, Phase: last.phase, Len: last.keyLen, Sort: last.sort, ID: last.ID,
 			Ord: last.ord, Shown: cur.Shown + limit}.encode()
 	}
+	if q.Found != nil {
+		q.Found(p.Kind, len(hits))
+	}
 	if err := db.count(ctx, ns, &page, len(hits)); err != nil {
 		return Page{Kind: p.Kind}, fmt.Errorf("issuerdb: count by %s: %w", p.Kind, err)
 	}

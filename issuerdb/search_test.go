@@ -388,3 +388,36 @@ func TestSearchPhoneRegion(t *testing.T) {
 		t.Errorf("Search(%q) with region US = %+v, want %s", national, page, us.ID)
 	}
 }
+
+// TestSearchSaysWhenItsRowsAreFound: Query.Found is called once, with the kind and the number
+// of rows the page holds, before the matches are counted and the cards read (a context
+// cancelled from Found fails what comes after it), and never for an invalid query.
+func TestSearchSaysWhenItsRowsAreFound(t *testing.T) {
+	all := portfolio(testCustomers)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := mustSeeded(t, b.url, testCustomers, Options{})
+			for _, text := range []string{"j", all[3].ID, all[5].Cards[0].Last4} {
+				var kinds []Kind
+				var rows []int
+				q := Query{Text: text, Limit: 10, Found: func(k Kind, n int) { kinds, rows = append(kinds, k), append(rows, n) }}
+				page, err := db.Search(context.Background(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rows) != 1 || kinds[0] != page.Kind || rows[0] != len(page.Customers) {
+					t.Errorf("%q: Found(%v, %v), want once (%s, %d)", text, kinds, rows, page.Kind, len(page.Customers))
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				q.Found = func(Kind, int) { cancel() }
+				if _, err := db.Search(ctx, q); !errors.Is(err, context.Canceled) {
+					t.Errorf("%q: with the context cancelled in Found, Search returned %v, want it cancelled", text, err)
+				}
+			}
+			called := false
+			if _, err := db.Search(context.Background(), Query{Text: "%", Found: func(Kind, int) { called = true }}); !errors.Is(err, ErrInvalidQuery) || called {
+				t.Errorf("invalid query: %v, Found called: %v", err, called)
+			}
+		})
+	}
+}
