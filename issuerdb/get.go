@@ -113,7 +113,7 @@ func (db *DB) loadCards(ctx context.Context, ids []string, columns string, scan 
 	if len(ids) == 0 {
 		return out, nil
 	}
-	in, list, err := db.oneOf(ids)
+	in, list, err := db.cardsCondition(ids)
 	if err != nil {
 		return nil, fmt.Errorf("issuerdb: cards: %w", err)
 	}
@@ -133,6 +133,17 @@ func (db *DB) loadCards(ctx context.Context, ids []string, columns string, scan 
 		return nil, fmt.Errorf("issuerdb: cards: %w", err)
 	}
 	return out, nil
+}
+
+// cardsCondition is the condition on cards.customer_id of the cards of ids, and its
+// arguments: "= ?" for one customer (a customer's page and comparison, a one-row search),
+// which reads its cards in two thirds of the time the one-element JSON array takes on SQLite,
+// and oneOf for more.
+func (db *DB) cardsCondition(ids []string) (string, []any, error) {
+	if len(ids) == 1 {
+		return "= ?", []any{ids[0]}, nil
+	}
+	return db.oneOf(ids)
 }
 
 // oneOf is a condition that a column holds one of values, and its arguments. On SQLite it has

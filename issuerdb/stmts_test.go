@@ -236,50 +236,55 @@ func mustPlan(t *testing.T, db *DB, query string, args ...any) []string {
 	return plan
 }
 
-// TestCardsOfUsesTheCustomerIndex checks that the page's customer ids, one JSON array parameter
-// on SQLite, still look each customer's cards up in cards_customer, in order, on both engines,
-// and load the cards of exactly those customers.
+// TestCardsOfUsesTheCustomerIndex checks that the cards of a page of customers (one JSON array
+// parameter on SQLite) and of one customer (one "= ?") are looked up in cards_customer, in
+// order, on both engines, and that exactly those customers' cards are loaded.
 func TestCardsOfUsesTheCustomerIndex(t *testing.T) {
 	ctx := context.Background()
 	all := portfolio(testCustomers)
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			db := mustSeeded(t, b.url, testCustomers, Options{})
-			ids := []string{all[5].ID, all[1500].ID, all[42].ID}
-			cards, err := db.cardsOf(ctx, ids)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(cards) != len(ids) {
-				t.Errorf("cards of %d customers, want %d", len(cards), len(ids))
-			}
-			for _, i := range []int{5, 1500, 42} {
-				got := cards[all[i].ID]
-				if len(got) != len(all[i].Cards) {
-					t.Fatalf("%s: %d cards, want %d", all[i].ID, len(got), len(all[i].Cards))
+			for _, which := range [][]int{{5, 1500, 42}, {1500}} {
+				ids := make([]string, len(which))
+				for k, i := range which {
+					ids[k] = all[i].ID
 				}
-				for j := range got {
-					if got[j].ID != all[i].Cards[j].ID {
-						t.Errorf("%s card %d = %s, want %s (stored order)", all[i].ID, j, got[j].ID, all[i].Cards[j].ID)
+				cards, err := db.cardsOf(ctx, ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(cards) != len(ids) {
+					t.Errorf("cards of %d customers, want %d", len(cards), len(ids))
+				}
+				for _, i := range which {
+					got := cards[all[i].ID]
+					if len(got) != len(all[i].Cards) {
+						t.Fatalf("%s: %d cards, want %d", all[i].ID, len(got), len(all[i].Cards))
+					}
+					for j := range got {
+						if got[j].ID != all[i].Cards[j].ID {
+							t.Errorf("%s card %d = %s, want %s (stored order)", all[i].ID, j, got[j].ID, all[i].Cards[j].ID)
+						}
 					}
 				}
-			}
-			cond, args, err := db.oneOf(ids)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := db.rebind("SELECT id FROM cards WHERE customer_id " + cond + " ORDER BY customer_id, position")
-			var plan string
-			if db.dialect == sqliteDialect {
-				plan = strings.Join(mustPlan(t, db, q, args...), "\n")
-				if strings.Contains(plan, "TEMP B-TREE") {
-					t.Errorf("cards are sorted after the lookup:\n%s", plan)
+				cond, args, err := db.cardsCondition(ids)
+				if err != nil {
+					t.Fatal(err)
 				}
-			} else {
-				plan = mustPostgresPlan(t, db, q, args...)
-			}
-			if !strings.Contains(plan, "cards_customer") {
-				t.Errorf("cards are not looked up in cards_customer:\n%s", plan)
+				q := db.rebind("SELECT id FROM cards WHERE customer_id " + cond + " ORDER BY customer_id, position")
+				var plan string
+				if db.dialect == sqliteDialect {
+					plan = strings.Join(mustPlan(t, db, q, args...), "\n")
+					if strings.Contains(plan, "TEMP B-TREE") {
+						t.Errorf("%d customers: cards are sorted after the lookup:\n%s", len(ids), plan)
+					}
+				} else {
+					plan = mustPostgresPlan(t, db, q, args...)
+				}
+				if !strings.Contains(plan, "cards_customer") {
+					t.Errorf("%d customers: cards are not looked up in cards_customer:\n%s", len(ids), plan)
+				}
 			}
 		})
 	}
