@@ -268,7 +268,7 @@ func TestCardsOfUsesTheCustomerIndex(t *testing.T) {
 						}
 					}
 				}
-				cond, args, err := db.cardsCondition(ids)
+				cond, args, err := db.oneOf(ids)
 				if err != nil {
 					t.Fatal(err)
 				}
