@@ -56,6 +56,9 @@ type DB struct {
 	// maxWrittenOut is defaultMaxWrittenOut; tests lower it to keep long prefixes of a small
 	// portfolio as prefixes in the SQLite name count.
 	maxWrittenOut int
+	// maxRunWords is defaultMaxRunWords; tests lower it to read the prefixes of a small
+	// portfolio as one run on PostgreSQL.
+	maxRunWords int
 }
 
 // target is a parsed database URL.
@@ -193,7 +196,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		region = "GB"
 	}
 	db := &DB{db: sqldb, dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap,
-		maxWrittenOut: defaultMaxWrittenOut}
+		maxWrittenOut: defaultMaxWrittenOut, maxRunWords: defaultMaxRunWords}
 	db.stmts = sqldialect.NewStatements(sqldb, db.rebind)
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {

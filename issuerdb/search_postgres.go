@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // prefixUpper closes the range of strings that start with prefix: both engines compare the
@@ -13,6 +14,13 @@ func prefixUpper(prefix string) string { return prefix + "\U0010FFFF" }
 // defaultCountBudget bounds how many rows of name runs a count reads before it asks the GIN
 // index instead (DB.countBudget): enough for CountCap+1 customers with several words each.
 const defaultCountBudget = 5 * (CountCap + 1)
+
+// defaultMaxRunWords is the most words a name search merges one run each of (DB.maxRunWords);
+// a prefix starting more is read as one run of its first letter's words (see runs). Each run
+// is a branch of the statement, planned with it; the first letter's run costs one index entry
+// per name word of that letter it passes, so it is the cheaper one past a few words unless
+// the prefix's words are rare among its letter's.
+const defaultMaxRunWords = 16
 
 // runMatches finds the customers of the whole-words or the other rank on PostgreSQL, in
 // display order, a page at a time. A GIN index cannot hand rows back in order, so a common
@@ -26,7 +34,10 @@ const defaultCountBudget = 5 * (CountCap + 1)
 // late: "van jo" finds its Dutch customers only after the Vietnamese middle names "Van"), the
 // merge reads at most the rarest word's runs, a few index entries per microsecond. That is
 // cheaper than the GIN index on the whole query, which has to union the posting lists of
-// every word each query word starts, then fetch and sort every match.
+// every word each query word starts, then fetch and sort every match. A short prefix of a
+// real portfolio starts thousands of surnames, too many runs for one statement; past
+// DB.maxRunWords words the runs are the one run of the prefix's first letter (runs.union),
+// which holds the same rows in the same order among others that the prefix filters out.
 func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur cursor, n int) ([]hit, error) {
 	p, keys := ns.plan, ns.keys
 	var r *runs
@@ -36,14 +47,14 @@ func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur curs
 	} else {
 		r, err = db.prefixRunsOf(ctx, ns)
 	}
-	if err != nil || len(r.words) == 0 {
+	if err != nil || r.empty() {
 		return nil, err
 	}
 	filter, filterArgs := runFilter("t", p, rank, keys, r.driver)
 	var out []hit
 	for {
 		want := n - len(out)
-		batch, err := db.mergeRuns(ctx, rank, r.words, filter, filterArgs, cur, want)
+		batch, err := db.mergeRuns(ctx, rank, r, filter, filterArgs, cur, want)
 		if err != nil {
 			return nil, err
 		}
@@ -63,10 +74,49 @@ func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur curs
 }
 
 // runs are the name_tokens runs a search merges: those of the words the query's rarest
-// word (driver) is or starts.
+// word (driver) is or starts. A prefix that starts more than DB.maxRunWords words is read as
+// one run instead: its first letter's rows of name_tokens_initial, in display order, kept
+// when their word starts with the prefix.
 type runs struct {
 	driver int
-	words  []string
+	// words are the words of the runs; nil when prefix is set.
+	words []string
+	// prefix, when set, stands for every word starting with it.
+	prefix string
+}
+
+// empty says the runs hold no row: the driver word starts no name word.
+func (r *runs) empty() bool { return len(r.words) == 0 && r.prefix == "" }
+
+// union is a UNION ALL of one ordered, limited branch per run; branch writes a branch's SQL
+// over name_tokens aliased t for the condition selecting the run's rows (on t) and its
+// arguments.
+func (r *runs) union(branch func(cond string, args []any) (string, []any)) (string, []any) {
+	if r.prefix != "" {
+		initial, _ := utf8.DecodeRuneInString(r.prefix)
+		return branch("left(t.token, 1) = ? AND t.token >= ? AND t.token < ?",
+			[]any{string(initial), r.prefix, prefixUpper(r.prefix)})
+	}
+	var q strings.Builder
+	var args []any
+	for i, w := range r.words {
+		if i > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		sql, a := branch("t.token = ?", []any{w})
+		q.WriteString(sql)
+		args = append(args, a...)
+	}
+	return q.String(), args
+}
+
+// reuse is how the text of a statement over the runs is kept: the one run of a prefix has
+// one text; one branch per word makes texts without bound.
+func (r *runs) reuse() reuse {
+	if r.prefix != "" {
+		return keep
+	}
+	return once
 }
 
 // wholeWordRuns is the run of the query's rarest word itself.
@@ -88,12 +138,17 @@ func (db *DB) prefixRunsOf(ctx context.Context, ns *nameSearch) (*runs, error) {
 	if err != nil {
 		return nil, err
 	}
-	words, err := db.wordsWithPrefix(ctx, ns.Tokens[driver])
+	prefix := ns.Tokens[driver]
+	words, err := db.wordsWithPrefix(ctx, prefix, db.maxRunWords+1)
 	if err != nil {
 		return nil, err
 	}
-	ns.prefixRuns = &runs{driver: driver, words: words}
-	return ns.prefixRuns, nil
+	r := &runs{driver: driver, words: words}
+	if len(words) > db.maxRunWords {
+		r = &runs{driver: driver, prefix: prefix}
+	}
+	ns.prefixRuns = r
+	return r, nil
 }
 
 // runFilter is what a name run's row must meet besides its word, on the name columns of
@@ -131,22 +186,6 @@ func runFilter(a string, p plan, rank int, keys []string, driver int) (string, [
 	return b.String(), args
 }
 
-// runsUnion is a UNION ALL of one ordered, limited branch per word over name_tokens; branch
-// writes a branch's SQL for one word and returns its arguments.
-func runsUnion(words []string, branch func(word string) (string, []any)) (string, []any) {
-	var q strings.Builder
-	var args []any
-	for i, w := range words {
-		if i > 0 {
-			q.WriteString(" UNION ALL ")
-		}
-		sql, a := branch(w)
-		q.WriteString(sql)
-		args = append(args, a...)
-	}
-	return q.String(), args
-}
-
 // rarestToken returns the index of the token matching the fewest customers, as a whole word
 // or as a prefix.
 func (db *DB) rarestToken(ctx context.Context, tokens []string, exact bool) (int, error) {
@@ -171,31 +210,31 @@ func (db *DB) rarestToken(ctx context.Context, tokens []string, exact bool) (int
 	return best, nil
 }
 
-// wordsWithPrefix lists the distinct name words starting with prefix, one index probe each
-// (a skip scan over name_tokens), so the list is always current.
-func (db *DB) wordsWithPrefix(ctx context.Context, prefix string) ([]string, error) {
+// wordsWithPrefix lists up to limit distinct name words starting with prefix, in order, one
+// index probe each (a skip scan over name_tokens, which stops at the limit), so the list is
+// always current.
+func (db *DB) wordsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error) {
 	return db.queryStrings(ctx, `WITH RECURSIVE w (token) AS (
 			(SELECT token FROM name_tokens WHERE token >= $1 AND token < $2 ORDER BY token LIMIT 1)
 			UNION ALL
 			SELECT (SELECT t.token FROM name_tokens t WHERE t.token > w.token AND t.token < $2 ORDER BY t.token LIMIT 1)
 			FROM w WHERE w.token IS NOT NULL)
-		SELECT token FROM w WHERE token IS NOT NULL`, prefix, prefixUpper(prefix))
+		SELECT token FROM w WHERE token IS NOT NULL LIMIT $3`, prefix, prefixUpper(prefix), limit)
 }
 
-// mergeRuns reads up to n rows after cur from the runs of the given words that meet filter,
-// in display order.
-func (db *DB) mergeRuns(ctx context.Context, rank int, words []string, filter string, filterArgs []any, cur cursor, n int) ([]hit, error) {
-	// Each run is read from name_tokens' covering index alone; only the page's rows are then
-	// fetched from customers.
-	runs, args := runsUnion(words, func(w string) (string, []any) {
-		a := append([]any{w, cur.Sort, cur.ID}, filterArgs...)
+// mergeRuns reads up to n rows after cur from the runs r that meet filter, in display order.
+func (db *DB) mergeRuns(ctx context.Context, rank int, r *runs, filter string, filterArgs []any, cur cursor, n int) ([]hit, error) {
+	// Each run is read from a covering index of name_tokens alone; only the page's rows are
+	// then fetched from customers.
+	runs, args := r.union(func(cond string, condArgs []any) (string, []any) {
+		a := append(append(condArgs, cur.Sort, cur.ID), filterArgs...)
 		return `(SELECT t.sort_name, t.id FROM name_tokens t
-			WHERE t.token = ? AND (t.sort_name, t.id) > (?, ?)` + filter + `
+			WHERE ` + cond + ` AND (t.sort_name, t.id) > (?, ?)` + filter + `
 			ORDER BY t.sort_name, t.id LIMIT ?)`, append(a, n)
 	})
 	q := "SELECT " + db.customerColumns("c.") + ", r.sort_name FROM (SELECT sort_name, id FROM (" + runs +
 		") AS runs ORDER BY sort_name, id LIMIT ?) AS r JOIN customers c ON c.id = r.id ORDER BY r.sort_name, r.id"
-	hits, err := db.scan(ctx, once, q, append(args, n), func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
+	hits, err := db.scan(ctx, r.reuse(), q, append(args, n), func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
 	if err != nil {
 		return nil, fmt.Errorf("merge name runs: %w", err)
 	}
@@ -212,7 +251,7 @@ func (db *DB) mergeRuns(ctx context.Context, rank int, words []string, filter st
 func (db *DB) countNamesPostgres(ctx context.Context, ns *nameSearch) (n int, atLeast bool, err error) {
 	p := ns.plan
 	r, err := db.prefixRunsOf(ctx, ns)
-	if err != nil || len(r.words) == 0 {
+	if err != nil || r.empty() {
 		return 0, false, err
 	}
 	match := "TRUE"
@@ -223,13 +262,13 @@ func (db *DB) countNamesPostgres(ctx context.Context, ns *nameSearch) (n int, at
 			matchArgs = append(matchArgs, "% "+t+"%")
 		}
 	}
-	runs, args := runsUnion(r.words, func(w string) (string, []any) {
-		return `(SELECT sort_name, id, search_name FROM name_tokens WHERE token = ?
-			ORDER BY sort_name, id LIMIT ?)`, []any{w, db.countBudget}
+	runs, args := r.union(func(cond string, condArgs []any) (string, []any) {
+		return `(SELECT t.sort_name, t.id, t.search_name FROM name_tokens t WHERE ` + cond + `
+			ORDER BY t.sort_name, t.id LIMIT ?)`, append(condArgs, db.countBudget)
 	})
 	// A customer with two words of the prefix comes twice, adjacent: DISTINCT ON drops the
 	// copy without stopping the stream.
-	err = db.queryRow(ctx, once, `SELECT count(*) FROM (
+	err = db.queryRow(ctx, r.reuse(), `SELECT count(*) FROM (
 			SELECT DISTINCT ON (sort_name, id) sort_name, id FROM (
 				SELECT sort_name, id, search_name FROM (`+runs+`) AS runs ORDER BY sort_name, id LIMIT ?) AS r
 			WHERE `+match+` ORDER BY sort_name, id LIMIT ?) AS m`,

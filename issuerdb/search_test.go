@@ -149,25 +149,108 @@ func searchAll(t *testing.T, db *DB, text string, limit int) []string {
 	return ids
 }
 
-// TestSearchPostgresNameFallback lowers the read budget of PostgreSQL's name count so that
-// multi-word queries count a lower bound: the rows must not change.
-func TestSearchPostgresNameFallback(t *testing.T) {
+// TestSearchPostgresNameLimits lowers PostgreSQL's limits on a name search so that the small
+// portfolio takes the paths a large one does: the count's read budget, so that multi-word
+// queries count a lower bound; and the words merged one run each, so that every prefix is
+// read as the one run of its first letter (name_tokens_initial); and both at once. The rows,
+// their order and the counts must not change.
+func TestSearchPostgresNameLimits(t *testing.T) {
 	u := mustPostgresDB(t)
 	if u == "" {
 		t.Skip("no PostgreSQL")
 	}
 	all := portfolio(testCustomers)
 	db := mustSeeded(t, u, testCustomers, Options{})
-	for _, budget := range []int{1, 3, 40} {
-		db.countBudget = budget
+	for _, limits := range []struct{ words, budget int }{
+		{defaultMaxRunWords, 1}, {defaultMaxRunWords, 3}, {defaultMaxRunWords, 40},
+		{0, defaultCountBudget}, {1, defaultCountBudget}, {0, 40},
+	} {
+		db.maxRunWords, db.countBudget = limits.words, limits.budget
 		for _, sc := range searchCases(all) {
 			if sc.kind != KindName {
 				continue
 			}
 			p, _ := parseQuery(sc.text, "GB")
 			if diff := cmp.Diff(expectedIDs(all, p), searchAll(t, db, sc.text, 7)); diff != "" {
-				t.Errorf("budget %d, %q (-want +got):\n%s", budget, sc.text, diff)
+				t.Errorf("%d words, budget %d, %q (-want +got):\n%s", limits.words, limits.budget, sc.text, diff)
 			}
+		}
+	}
+}
+
+// TestSearchPostgresThousandsOfWords gives ten thousand customers surnames of their own that
+// all start with "m", as a real portfolio's long tail of surnames does: a one-letter search
+// must still list every match in order and count them, although one run per word would be a
+// statement of more parameters than PostgreSQL takes.
+func TestSearchPostgresThousandsOfWords(t *testing.T) {
+	u := mustPostgresDB(t)
+	if u == "" {
+		t.Skip("no PostgreSQL")
+	}
+	const customers, renamed = 12000, 10000
+	all := portfolio(customers)
+	db := mustSeeded(t, u, customers, Options{})
+	var ids, lasts, search, sortNames, nameKeys, shortKeys []string
+	for i := range renamed {
+		c := &all[i]
+		c.MiddleName = ""
+		c.LastName = "M" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26)) + "q"
+		cols := deriveSearchColumns(c)
+		ids, lasts = append(ids, c.ID), append(lasts, c.LastName)
+		search, sortNames = append(search, cols.SearchName), append(sortNames, cols.SortName)
+		nameKeys, shortKeys = append(nameKeys, cols.NameKey), append(shortKeys, cols.ShortKey)
+	}
+	// The trigger brings name_tokens and name_given_words along; name_vocab stays as it was,
+	// as it does between loads.
+	if _, err := db.db.ExecContext(context.Background(), `UPDATE customers c SET middle_name = '',
+			last_name = r.last, search_name = r.search, sort_name = r.sort, name_key = r.name_key, short_key = r.short_key
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+			AS r (id, last, search, sort, name_key, short_key)
+		WHERE c.id = r.id`, ids, lasts, search, sortNames, nameKeys, shortKeys); err != nil {
+		t.Fatal(err)
+	}
+	var words int
+	if err := db.db.QueryRowContext(context.Background(),
+		"SELECT count(DISTINCT token) FROM name_tokens WHERE token >= 'm' AND token < 'n'").Scan(&words); err != nil || words <= renamed {
+		t.Fatalf("%d words start with m (%v): want more than %d", words, err, renamed)
+	}
+	const maxRows = 2000
+	for _, text := range []string{"m", "ma", "mb", "ma j", "j m"} {
+		p, _ := parseQuery(text, "GB")
+		want := expectedIDs(all, p)
+		if len(want) <= 50 {
+			t.Fatalf("%q matches %d customers: one page, the case proves little", text, len(want))
+		}
+		var got []string
+		var first Page
+		for after := ""; ; {
+			page, err := db.Search(context.Background(), Query{Text: text, After: after, Limit: 50})
+			if err != nil {
+				t.Fatalf("Search(%q): %v", text, err)
+			}
+			if after == "" {
+				first = page
+			}
+			for _, c := range page.Customers {
+				got = append(got, c.ID)
+			}
+			if page.Next == "" || len(got) >= maxRows {
+				break
+			}
+			after = page.Next
+		}
+		if len(want) > maxRows {
+			// "m" holds most of the portfolio: its first pages are enough.
+			want = want[:maxRows]
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", text, diff)
+		}
+		// Runs this long make a sparse count a lower bound (see countNamesPostgres); any other
+		// count is exact up to the cap.
+		exact := first.Total == min(len(want), db.countCap) && first.TotalOver == (len(want) > db.countCap)
+		if first.TotalAtLeast && (first.Total > len(want) || first.TotalOver) || !first.TotalAtLeast && !exact {
+			t.Errorf("%q: count %d (over %v, at least %v) of %d matches", text, first.Total, first.TotalOver, first.TotalAtLeast, len(want))
 		}
 	}
 }
