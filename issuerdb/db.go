@@ -56,9 +56,10 @@ type DB struct {
 	// maxWrittenOut is defaultMaxWrittenOut; tests lower it to keep long prefixes of a small
 	// portfolio as prefixes in the SQLite name count.
 	maxWrittenOut int
-	// maxRunWords is defaultMaxRunWords; tests lower it to read the prefixes of a small
-	// portfolio as one run on PostgreSQL.
-	maxRunWords int
+	// maxRunWords is defaultMaxRunWords and sparseRunRows defaultSparseRunRows; tests lower
+	// them to read the prefixes of a small portfolio as one run on PostgreSQL.
+	maxRunWords   int
+	sparseRunRows int
 }
 
 // target is a parsed database URL.
@@ -196,7 +197,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		region = "GB"
 	}
 	db := &DB{db: sqldb, dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap,
-		maxWrittenOut: defaultMaxWrittenOut, maxRunWords: defaultMaxRunWords}
+		maxWrittenOut: defaultMaxWrittenOut, maxRunWords: defaultMaxRunWords,
+		sparseRunRows: defaultSparseRunRows}
 	db.stmts = sqldialect.NewStatements(sqldb, db.rebind)
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {

@@ -22,6 +22,15 @@ const defaultCountBudget = 5 * (CountCap + 1)
 // the prefix's words are rare among its letter's.
 const defaultMaxRunWords = 16
 
+// Past DB.maxRunWords words, a prefix whose rows are fewer than DB.sparseRunRows
+// (defaultSparseRunRows) in at most maxSparseRunWords words is still merged word by word
+// (sparsePrefixWords): a statement of up to 64 branches, against a run that would pass most
+// of its letter's rows to find them.
+const (
+	defaultSparseRunRows = 1000
+	maxSparseRunWords    = 64
+)
+
 // runMatches finds the customers of the whole-words or the other rank on PostgreSQL, in
 // display order, a page at a time. A GIN index cannot hand rows back in order, so a common
 // prefix ("smi") would mean fetching and sorting tens of thousands of rows. Instead the
@@ -145,10 +154,42 @@ func (db *DB) prefixRunsOf(ctx context.Context, ns *nameSearch) (*runs, error) {
 	}
 	r := &runs{driver: driver, words: words}
 	if len(words) > db.maxRunWords {
-		r = &runs{driver: driver, prefix: prefix}
+		if r.words, err = db.sparsePrefixWords(ctx, prefix); err != nil {
+			return nil, err
+		}
+		if r.words == nil {
+			r.prefix = prefix
+		}
 	}
 	ns.prefixRuns = r
 	return r, nil
+}
+
+// sparsePrefixWords lists the words of a prefix that starts more than DB.maxRunWords words
+// (so at least one) when their rows are few: fewer than DB.sparseRunRows, in at most
+// maxSparseRunWords words. The first letter's run would pass most of that letter's rows to
+// find them, where merging their runs reads no more than their rows. It returns nil for a
+// prefix to read as one run.
+func (db *DB) sparsePrefixWords(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := db.prefixRows(ctx, prefix, db.sparseRunRows)
+	if err != nil || rows >= db.sparseRunRows {
+		return nil, err
+	}
+	words, err := db.wordsWithPrefix(ctx, prefix, maxSparseRunWords+1)
+	if err != nil || len(words) > maxSparseRunWords {
+		return nil, err
+	}
+	return words, nil
+}
+
+// prefixRows counts the rows of name_tokens whose word starts with prefix, up to limit: one
+// range of the index, every word at once.
+func (db *DB) prefixRows(ctx context.Context, prefix string, limit int) (int, error) {
+	var rows int
+	err := db.queryRow(ctx, keep, `SELECT count(*) FROM (
+			SELECT 1 FROM name_tokens WHERE token >= ? AND token < ? LIMIT ?) AS t`,
+		prefix, prefixUpper(prefix), limit).Scan(&rows)
+	return rows, err
 }
 
 // runFilter is what a name run's row must meet besides its word, on the name columns of
@@ -279,12 +320,9 @@ func (db *DB) countNamesPostgres(ctx context.Context, ns *nameSearch) (n int, at
 	if n > db.countCap {
 		return n, false, nil
 	}
-	// Whether the runs ended within the budget: one range of the index, every word at once.
-	var rows int
-	driver := p.Tokens[r.driver]
-	if err := db.queryRow(ctx, keep, `SELECT count(*) FROM (
-			SELECT 1 FROM name_tokens WHERE token >= ? AND token < ? LIMIT ?) AS t`,
-		driver, prefixUpper(driver), db.countBudget+1).Scan(&rows); err != nil {
+	// Whether the runs ended within the budget.
+	rows, err := db.prefixRows(ctx, p.Tokens[r.driver], db.countBudget+1)
+	if err != nil {
 		return 0, false, fmt.Errorf("count name runs: %w", err)
 	}
 	return n, rows > db.countBudget, nil

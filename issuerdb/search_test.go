@@ -151,8 +151,9 @@ func searchAll(t *testing.T, db *DB, text string, limit int) []string {
 
 // TestSearchPostgresNameLimits lowers PostgreSQL's limits on a name search so that the small
 // portfolio takes the paths a large one does: the count's read budget, so that multi-word
-// queries count a lower bound; and the words merged one run each, so that every prefix is
-// read as the one run of its first letter (name_tokens_initial); and both at once. The rows,
+// queries count a lower bound; the words merged one run each, so that every prefix is merged
+// as a sparse one or, with the sparse rows lowered too, read as the one run of its first
+// letter (name_tokens_initial); and both at once. The rows,
 // their order and the counts must not change.
 func TestSearchPostgresNameLimits(t *testing.T) {
 	u := mustPostgresDB(t)
@@ -161,21 +162,63 @@ func TestSearchPostgresNameLimits(t *testing.T) {
 	}
 	all := portfolio(testCustomers)
 	db := mustSeeded(t, u, testCustomers, Options{})
-	for _, limits := range []struct{ words, budget int }{
-		{defaultMaxRunWords, 1}, {defaultMaxRunWords, 3}, {defaultMaxRunWords, 40},
-		{0, defaultCountBudget}, {1, defaultCountBudget}, {0, 40},
+	for _, limits := range []struct{ words, sparseRows, budget int }{
+		{defaultMaxRunWords, defaultSparseRunRows, 1}, {defaultMaxRunWords, defaultSparseRunRows, 3},
+		{defaultMaxRunWords, defaultSparseRunRows, 40},
+		// Past no words at all, every prefix of the small portfolio is sparse, or is read as
+		// one run once no prefix counts as sparse.
+		{0, defaultSparseRunRows, defaultCountBudget},
+		{0, 0, defaultCountBudget}, {1, 0, defaultCountBudget}, {0, 0, 40},
 	} {
-		db.maxRunWords, db.countBudget = limits.words, limits.budget
+		db.maxRunWords, db.sparseRunRows, db.countBudget = limits.words, limits.sparseRows, limits.budget
 		for _, sc := range searchCases(all) {
 			if sc.kind != KindName {
 				continue
 			}
 			p, _ := parseQuery(sc.text, "GB")
 			if diff := cmp.Diff(expectedIDs(all, p), searchAll(t, db, sc.text, 7)); diff != "" {
-				t.Errorf("%d words, budget %d, %q (-want +got):\n%s", limits.words, limits.budget, sc.text, diff)
+				t.Errorf("%d words, %d sparse rows, budget %d, %q (-want +got):\n%s", limits.words, limits.sparseRows, limits.budget, sc.text, diff)
 			}
 		}
 	}
+}
+
+// TestSearchPostgresSparsePrefixMergesItsWords: past the words merged one run each, a prefix
+// whose rows are few is still merged word by word, and read as one run once it counts as
+// dense.
+func TestSearchPostgresSparsePrefixMergesItsWords(t *testing.T) {
+	u := mustPostgresDB(t)
+	if u == "" {
+		t.Skip("no PostgreSQL")
+	}
+	db := mustSeeded(t, u, testCustomers, Options{})
+	rows, err := db.prefixRows(context.Background(), "j", defaultSparseRunRows)
+	if err != nil || rows >= defaultSparseRunRows {
+		t.Fatalf(`"j" has %d rows (%v): the case needs fewer than %d`, rows, err, defaultSparseRunRows)
+	}
+	db.maxRunWords = 1
+	r := prefixRunsFor(t, db, "j")
+	if r.prefix != "" || len(r.words) <= db.maxRunWords || len(r.words) > maxSparseRunWords {
+		t.Errorf(`"j" with %d rows: runs %+v, want its words merged`, rows, r)
+	}
+	db.sparseRunRows = rows
+	if r := prefixRunsFor(t, db, "j"); r.prefix != "j" || r.words != nil {
+		t.Errorf(`"j" as dense: runs %+v, want the one run of its letter`, r)
+	}
+}
+
+// prefixRunsFor is the prefix runs a name search for text reads.
+func prefixRunsFor(t *testing.T, db *DB, text string) *runs {
+	t.Helper()
+	p, err := parseQuery(text, "GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.prefixRunsOf(context.Background(), &nameSearch{plan: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // TestSearchPostgresThousandsOfWords gives ten thousand customers surnames of their own that
@@ -213,6 +256,10 @@ func TestSearchPostgresThousandsOfWords(t *testing.T) {
 	if err := db.db.QueryRowContext(context.Background(),
 		"SELECT count(DISTINCT token) FROM name_tokens WHERE token >= 'm' AND token < 'n'").Scan(&words); err != nil || words <= renamed {
 		t.Fatalf("%d words start with m (%v): want more than %d", words, err, renamed)
+	}
+	// A prefix of many words and many rows is read as one run.
+	if r := prefixRunsFor(t, db, "m"); r.prefix != "m" || r.words != nil {
+		t.Errorf(`"m": runs %+v, want the one run of its letter`, r)
 	}
 	const maxRows = 2000
 	for _, text := range []string{"m", "ma", "mb", "ma j", "j m"} {
