@@ -11,25 +11,36 @@ import (
 // search columns byte by byte, and no stored text holds a code point above U+10FFFF.
 func prefixUpper(prefix string) string { return prefix + "\U0010FFFF" }
 
-// defaultCountBudget bounds how many rows of name runs a count reads before it asks the GIN
-// index instead (DB.countBudget): enough for CountCap+1 customers with several words each.
+// defaultCountBudget bounds how many rows of name runs a count reads (DB.countBudget): enough
+// for CountCap+1 customers with several words each. Past it the count is a lower bound (see
+// countNamesPostgres).
 const defaultCountBudget = 5 * (CountCap + 1)
 
 // defaultMaxRunWords is the most words a name search merges one run each of (DB.maxRunWords);
-// a prefix starting more is read as one run of its first letter's words (see runs). Each run
-// is a branch of the statement, planned with it; the first letter's run costs one index entry
-// per name word of that letter it passes, so it is the cheaper one past a few words unless
-// the prefix's words are rare among its letter's.
+// a prefix starting more is read as one run of the words sharing its initial (see runs). Each
+// run is a branch of the statement, planned with it; the initial's run costs one index entry
+// per name word of that initial it passes, so it is the cheaper one past a few words unless
+// the prefix's words are rare among its initial's.
 const defaultMaxRunWords = 16
 
-// Past DB.maxRunWords words, a prefix whose rows are fewer than DB.sparseRunRows
-// (defaultSparseRunRows) in at most maxSparseRunWords words is still merged word by word
-// (sparsePrefixWords): a statement of up to 64 branches, against a run that would pass most
-// of its letter's rows to find them.
+// Past DB.maxRunWords words, a prefix longer than its initial whose rows are fewer than
+// DB.sparseRunRows (defaultSparseRunRows) in at most maxSparseRunWords words is still merged
+// word by word (sparsePrefixWords): a statement of up to 64 branches, against a run that
+// would pass most of its initial's rows to find them.
 const (
 	defaultSparseRunRows = 1000
 	maxSparseRunWords    = 64
 )
+
+// initialOf is the initial whose run holds the words starting with prefix: its first two
+// letters (name_tokens_initials), or its one letter (name_tokens_initial). A prefix of one or
+// two letters is then its initial's run exactly; a longer one passes the rows of its first
+// two letters' other words. PostgreSQL's left() counts characters, as runes do.
+func initialOf(prefix string) string {
+	_, first := utf8.DecodeRuneInString(prefix)
+	_, second := utf8.DecodeRuneInString(prefix[first:])
+	return prefix[:first+second]
+}
 
 // runMatches finds the customers of the whole-words or the other rank on PostgreSQL, in
 // display order, a page at a time. A GIN index cannot hand rows back in order, so a common
@@ -45,8 +56,9 @@ const (
 // cheaper than the GIN index on the whole query, which has to union the posting lists of
 // every word each query word starts, then fetch and sort every match. A short prefix of a
 // real portfolio starts thousands of surnames, too many runs for one statement; past
-// DB.maxRunWords words the runs are the one run of the prefix's first letter (runs.union),
-// which holds the same rows in the same order among others that the prefix filters out.
+// DB.maxRunWords words the runs are the one run of the prefix's initial, its first one or two
+// letters (runs.union), which holds the same rows in the same order among others that the
+// prefix filters out.
 func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur cursor, n int) ([]hit, error) {
 	p, keys := ns.plan, ns.keys
 	var r *runs
@@ -84,8 +96,10 @@ func (db *DB) runMatches(ctx context.Context, ns *nameSearch, rank int, cur curs
 
 // runs are the name_tokens runs a search merges: those of the words the query's rarest
 // word (driver) is or starts. A prefix that starts more than DB.maxRunWords words is read as
-// one run instead: its first letter's rows of name_tokens_initial, in display order, kept
-// when their word starts with the prefix.
+// one run instead: the rows of its initial (initialOf) from name_tokens_initial (one letter)
+// or name_tokens_initials (two), in display order, kept when their word starts with the
+// prefix. A surname cluster of a real portfolio ("mc", "mu") is a small share of its first
+// letter's rows, and the run of its two letters passes none of the others.
 type runs struct {
 	driver int
 	// words are the words of the runs; nil when prefix is set.
@@ -102,9 +116,13 @@ func (r *runs) empty() bool { return len(r.words) == 0 && r.prefix == "" }
 // arguments.
 func (r *runs) union(branch func(cond string, args []any) (string, []any)) (string, []any) {
 	if r.prefix != "" {
-		initial, _ := utf8.DecodeRuneInString(r.prefix)
-		return branch("left(t.token, 1) = ? AND t.token >= ? AND t.token < ?",
-			[]any{string(initial), r.prefix, prefixUpper(r.prefix)})
+		// The initial's length is written out: each index is on its own expression.
+		initial := initialOf(r.prefix)
+		cond := "left(t.token, 1) = ? AND t.token >= ? AND t.token < ?"
+		if utf8.RuneCountInString(initial) == 2 {
+			cond = "left(t.token, 2) = ? AND t.token >= ? AND t.token < ?"
+		}
+		return branch(cond, []any{initial, r.prefix, prefixUpper(r.prefix)})
 	}
 	var q strings.Builder
 	var args []any
@@ -154,8 +172,12 @@ func (db *DB) prefixRunsOf(ctx context.Context, ns *nameSearch) (*runs, error) {
 	}
 	r := &runs{driver: driver, words: words}
 	if len(words) > db.maxRunWords {
-		if r.words, err = db.sparsePrefixWords(ctx, prefix); err != nil {
-			return nil, err
+		// A prefix that is its own initial has exactly its own rows in the initial's run.
+		r.words = nil
+		if initialOf(prefix) != prefix {
+			if r.words, err = db.sparsePrefixWords(ctx, prefix); err != nil {
+				return nil, err
+			}
 		}
 		if r.words == nil {
 			r.prefix = prefix
@@ -167,9 +189,9 @@ func (db *DB) prefixRunsOf(ctx context.Context, ns *nameSearch) (*runs, error) {
 
 // sparsePrefixWords lists the words of a prefix that starts more than DB.maxRunWords words
 // (so at least one) when their rows are few: fewer than DB.sparseRunRows, in at most
-// maxSparseRunWords words. The first letter's run would pass most of that letter's rows to
-// find them, where merging their runs reads no more than their rows. It returns nil for a
-// prefix to read as one run.
+// maxSparseRunWords words. The initial's run would pass most of that initial's rows to find
+// them, where merging their runs reads no more than their rows. It returns nil for a prefix
+// to read as one run.
 func (db *DB) sparsePrefixWords(ctx context.Context, prefix string) ([]string, error) {
 	rows, err := db.prefixRows(ctx, prefix, db.sparseRunRows)
 	if err != nil || rows >= db.sparseRunRows {
@@ -265,8 +287,17 @@ func (db *DB) wordsWithPrefix(ctx context.Context, prefix string, limit int) ([]
 
 // mergeRuns reads up to n rows after cur from the runs r that meet filter, in display order.
 func (db *DB) mergeRuns(ctx context.Context, rank int, r *runs, filter string, filterArgs []any, cur cursor, n int) ([]hit, error) {
-	// Each run is read from a covering index of name_tokens alone; only the page's rows are
-	// then fetched from customers.
+	q, args := db.mergeStatement(r, filter, filterArgs, cur, n)
+	hits, err := db.scan(ctx, r.reuse(), q, args, func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
+	if err != nil {
+		return nil, fmt.Errorf("merge name runs: %w", err)
+	}
+	return hits, nil
+}
+
+// mergeStatement is mergeRuns' statement and its arguments. Each run is read from a covering
+// index of name_tokens alone; only the page's rows are then fetched from customers.
+func (db *DB) mergeStatement(r *runs, filter string, filterArgs []any, cur cursor, n int) (string, []any) {
 	runs, args := r.union(func(cond string, condArgs []any) (string, []any) {
 		a := append(append(condArgs, cur.Sort, cur.ID), filterArgs...)
 		return `(SELECT t.sort_name, t.id FROM name_tokens t
@@ -275,11 +306,7 @@ func (db *DB) mergeRuns(ctx context.Context, rank int, r *runs, filter string, f
 	})
 	q := "SELECT " + db.customerColumns("c.") + ", r.sort_name FROM (SELECT sort_name, id FROM (" + runs +
 		") AS runs ORDER BY sort_name, id LIMIT ?) AS r JOIN customers c ON c.id = r.id ORDER BY r.sort_name, r.id"
-	hits, err := db.scan(ctx, r.reuse(), q, append(args, n), func(h *hit, v []any) { h.phase, h.sort = rank, asString(v[0]) })
-	if err != nil {
-		return nil, fmt.Errorf("merge name runs: %w", err)
-	}
-	return hits, nil
+	return q, append(args, n)
 }
 
 // countNamesPostgres counts the customers whose name words start with every query word, up
