@@ -100,6 +100,9 @@ BENCH_TIME  ?= 1s
 # 1M runs (signed-in search per kind and from 16 clients, 200 connections for 15 s per count,
 # the pread/mmap comparison) add about ten minutes at BENCH_COUNT=5.
 # Set CTPDESK_BENCH_POSTGRES_URL (or CTPDESK_TEST_POSTGRES_URL) to measure PostgreSQL too.
+# The long-tail surname portfolio (200,000 customers, PostgreSQL only) is kept in a database
+# beside CTPDESK_BENCH_POSTGRES_URL's, loaded by the first run in about 40 s; with
+# CTPDESK_TEST_POSTGRES_URL alone each count loads it afresh.
 export CTPDESK_BENCH_CUSTOMERS ?= 1000000
 
 .PHONY: bench

@@ -68,3 +68,26 @@ func portfolio(n int) []Customer {
 	}
 	return out
 }
+
+// renameSurnames gives each customer of some a surname of its own, surname(i) for the i-th,
+// and no middle name, in the PostgreSQL portfolio of db and in some itself. The trigger brings
+// name_tokens and name_given_words along.
+func renameSurnames(tb testing.TB, db *DB, some []Customer, surname func(i int) string) {
+	tb.Helper()
+	var ids, lasts, search, sortNames, nameKeys, shortKeys []string
+	for i := range some {
+		c := &some[i]
+		c.MiddleName, c.LastName = "", surname(i)
+		cols := deriveSearchColumns(c)
+		ids, lasts = append(ids, c.ID), append(lasts, c.LastName)
+		search, sortNames = append(search, cols.SearchName), append(sortNames, cols.SortName)
+		nameKeys, shortKeys = append(nameKeys, cols.NameKey), append(shortKeys, cols.ShortKey)
+	}
+	if _, err := db.db.ExecContext(context.Background(), `UPDATE customers c SET middle_name = '',
+			last_name = r.last, search_name = r.search, sort_name = r.sort, name_key = r.name_key, short_key = r.short_key
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+			AS r (id, last, search, sort, name_key, short_key)
+		WHERE c.id = r.id`, ids, lasts, search, sortNames, nameKeys, shortKeys); err != nil {
+		tb.Fatal(err)
+	}
+}

@@ -300,25 +300,10 @@ func TestSearchPostgresThousandsOfWords(t *testing.T) {
 	const customers, renamed = 12000, 10000
 	all := portfolio(customers)
 	db := mustSeeded(t, u, customers, Options{})
-	var ids, lasts, search, sortNames, nameKeys, shortKeys []string
-	for i := range renamed {
-		c := &all[i]
-		c.MiddleName = ""
-		c.LastName = "M" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26)) + "q"
-		cols := deriveSearchColumns(c)
-		ids, lasts = append(ids, c.ID), append(lasts, c.LastName)
-		search, sortNames = append(search, cols.SearchName), append(sortNames, cols.SortName)
-		nameKeys, shortKeys = append(nameKeys, cols.NameKey), append(shortKeys, cols.ShortKey)
-	}
-	// The trigger brings name_tokens and name_given_words along; name_vocab stays as it was,
-	// as it does between loads.
-	if _, err := db.db.ExecContext(context.Background(), `UPDATE customers c SET middle_name = '',
-			last_name = r.last, search_name = r.search, sort_name = r.sort, name_key = r.name_key, short_key = r.short_key
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-			AS r (id, last, search, sort, name_key, short_key)
-		WHERE c.id = r.id`, ids, lasts, search, sortNames, nameKeys, shortKeys); err != nil {
-		t.Fatal(err)
-	}
+	// name_vocab stays as it was, as it does between loads.
+	renameSurnames(t, db, all[:renamed], func(i int) string {
+		return "M" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26)) + "q"
+	})
 	var words int
 	if err := db.db.QueryRowContext(context.Background(),
 		"SELECT count(DISTINCT token) FROM name_tokens WHERE token >= 'm' AND token < 'n'").Scan(&words); err != nil || words <= renamed {
