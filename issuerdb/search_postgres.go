@@ -118,10 +118,7 @@ func (r *runs) union(branch func(cond string, args []any) (string, []any)) (stri
 	if r.prefix != "" {
 		// The initial's length is written out: each index is on its own expression.
 		initial := initialOf(r.prefix)
-		cond := "left(t.token, 1) = ? AND t.token >= ? AND t.token < ?"
-		if utf8.RuneCountInString(initial) == 2 {
-			cond = "left(t.token, 2) = ? AND t.token >= ? AND t.token < ?"
-		}
+		cond := fmt.Sprintf("left(t.token, %d) = ? AND t.token >= ? AND t.token < ?", utf8.RuneCountInString(initial))
 		return branch(cond, []any{initial, r.prefix, prefixUpper(r.prefix)})
 	}
 	var q strings.Builder

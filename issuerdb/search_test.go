@@ -2,11 +2,12 @@ package issuerdb
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"ctpdesk/internal/sqlplan"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -229,14 +230,8 @@ func TestSearchPostgresSparsePrefixMergesItsWords(t *testing.T) {
 func runRowsPassed(t *testing.T, db *DB, prefix string) (kept, passed int) {
 	t.Helper()
 	ctx := context.Background()
-	p, err := parseQuery(prefix, "GB")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := db.prefixRunsOf(ctx, &nameSearch{plan: p})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := prefixRunsFor(t, db, prefix)
+	p, _ := parseQuery(prefix, "GB")
 	filter, filterArgs := runFilter("t", p, rankOther, nil, r.driver)
 	q, args := db.mergeStatement(r, filter, filterArgs, cursor{}, DefaultLimit+1)
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -247,30 +242,10 @@ func runRowsPassed(t *testing.T, db *DB, prefix string) (kept, passed int) {
 	if _, err := tx.ExecContext(ctx, "SET LOCAL enable_sort = off"); err != nil {
 		t.Fatal(err)
 	}
-	var out []byte
-	if err := tx.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+db.rebind(q), args...).Scan(&out); err != nil {
+	kept, passed, err = sqlplan.RowsRead(ctx, tx, "name_tokens", db.rebind(q), args...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	type node struct {
-		Relation string  `json:"Relation Name"`
-		Rows     float64 `json:"Actual Rows"`
-		Removed  float64 `json:"Rows Removed by Filter"`
-		Plans    []node
-	}
-	var plans []struct{ Plan node }
-	if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
-		t.Fatalf("plan %s: %v", out, err)
-	}
-	var walk func(n node)
-	walk = func(n node) {
-		if n.Relation == "name_tokens" {
-			kept, passed = kept+int(n.Rows), passed+int(n.Removed)
-		}
-		for _, c := range n.Plans {
-			walk(c)
-		}
-	}
-	walk(plans[0].Plan)
 	return kept, passed
 }
 

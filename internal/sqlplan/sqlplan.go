@@ -5,6 +5,7 @@ package sqlplan
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"ctpdesk/internal/sqldialect"
@@ -46,4 +47,46 @@ func Explain(ctx context.Context, q Querier, engine sqldialect.Engine, query str
 		return nil, fmt.Errorf("sqlplan: explain %s: %w", query, err)
 	}
 	return plan, nil
+}
+
+// RowsRead runs query with args under PostgreSQL's EXPLAIN ANALYZE and returns, over every
+// scan of relation in the plan, how many rows the scans kept and how many they read and threw
+// away (Rows Removed by Filter): what a query passes on its way to the rows it wants.
+func RowsRead(ctx context.Context, q Querier, relation, query string, args ...any) (kept, removed int, err error) {
+	rows, err := q.QueryContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+query, args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlplan: explain analyze %s: %w", query, err)
+	}
+	defer rows.Close()
+	var out []byte
+	if rows.Next() {
+		err = rows.Scan(&out)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlplan: explain analyze %s: %w", query, err)
+	}
+	type node struct {
+		Relation string  `json:"Relation Name"`
+		Rows     float64 `json:"Actual Rows"`
+		Removed  float64 `json:"Rows Removed by Filter"`
+		Plans    []node
+	}
+	var plans []struct{ Plan node }
+	if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
+		return 0, 0, fmt.Errorf("sqlplan: explain analyze %s: a plan PostgreSQL did not write: %q (%v)", query, out, err)
+	}
+	var walk func(n node)
+	walk = func(n node) {
+		if n.Relation == relation {
+			kept, removed = kept+int(n.Rows), removed+int(n.Removed)
+		}
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	walk(plans[0].Plan)
+	return kept, removed, nil
 }
