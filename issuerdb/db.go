@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 
 	"ctpdesk/internal/sqldialect"
@@ -40,7 +41,16 @@ type Options struct {
 	// PhoneRegion is the ISO 3166-1 alpha-2 region of phone numbers typed without a country
 	// code. Empty means "GB".
 	PhoneRegion string
+	// Searches is how many searches run at once; a search beyond them waits for a turn (see
+	// DB.Search). 0 means DefaultSearches.
+	Searches int
 }
+
+// DefaultSearches is how many searches run at once unless Options.Searches says otherwise:
+// two per CPU the process may use, so that a search's statements keep the CPUs busy while
+// another waits on a page or a round trip, and a burst queues for a turn instead of sharing
+// the CPUs among all of its searches.
+func DefaultSearches() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // DB is a handle on the issuer's records. It is safe for concurrent use.
 type DB struct {
@@ -60,6 +70,8 @@ type DB struct {
 	// them to read the prefixes of a small portfolio as one run on PostgreSQL.
 	maxRunWords   int
 	sparseRunRows int
+	// turns holds one token per search running (Options.Searches of them at most).
+	turns chan struct{}
 }
 
 // target is a parsed database URL.
@@ -198,7 +210,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	}
 	db := &DB{db: sqldb, dialect: t.Engine, region: region, countBudget: defaultCountBudget, countCap: CountCap,
 		maxWrittenOut: defaultMaxWrittenOut, maxRunWords: defaultMaxRunWords,
-		sparseRunRows: defaultSparseRunRows}
+		sparseRunRows: defaultSparseRunRows, turns: make(chan struct{}, searches(opts))}
 	db.stmts = sqldialect.NewStatements(sqldb, db.rebind)
 	if !opts.ReadOnly {
 		if err := migrate(ctx, sqldb, t.Engine, 0); err != nil {
@@ -211,6 +223,14 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// searches is how many searches opts lets run at once.
+func searches(opts Options) int {
+	if opts.Searches > 0 {
+		return opts.Searches
+	}
+	return DefaultSearches()
 }
 
 // Close releases the prepared statements and the connections.

@@ -2,6 +2,7 @@ package issuerdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -29,6 +30,9 @@ type Page struct {
 	Last4  string
 }
 
+// errNoTurn is why a search ended before it ran: its context ended while it waited for a turn.
+var errNoTurn = errors.New("no turn to search came")
+
 // CountCap is where Search stops counting matches.
 const CountCap = 1000
 
@@ -36,6 +40,10 @@ const CountCap = 1000
 // text that cannot be searched returns an error wrapping ErrInvalidQuery whose QueryError
 // message can be shown to the agent as it is. Results are ordered per kind (names: by rank,
 // see searchName; emails by address; the rest by customer id) and paginated by keyset.
+//
+// At most Options.Searches searches run at once. One beyond them waits for a turn, so a burst
+// of searches queues instead of all sharing the CPUs and the database (each then taking as
+// long as the whole burst); when ctx ends first, Search returns an error wrapping ctx's.
 func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 	p, err := parseQuery(q.Text, db.region)
 	if err != nil {
@@ -44,6 +52,12 @@ func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 	cur, err := decodeCursor(q.After, p.Kind)
 	if err != nil {
 		return Page{Kind: p.Kind}, err
+	}
+	select {
+	case db.turns <- struct{}{}:
+		defer func() { <-db.turns }()
+	case <-ctx.Done():
+		return Page{Kind: p.Kind}, fmt.Errorf("issuerdb: search by %s: %w: %w", p.Kind, errNoTurn, ctx.Err())
 	}
 	limit := q.Limit
 	if limit <= 0 {

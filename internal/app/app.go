@@ -143,7 +143,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 
 	// The issuer's records: production reads the issuer's replica, never writing to it.
 	issuerURL := cfg.IssuerDBURL.Reveal()
-	if a.issuer, err = issuerdb.Open(ctx, issuerURL, issuerdb.Options{ReadOnly: true, PhoneRegion: cfg.Issuer.PhoneRegion}); err != nil {
+	if a.issuer, err = issuerdb.Open(ctx, issuerURL, issuerdb.Options{ReadOnly: true, PhoneRegion: cfg.Issuer.PhoneRegion,
+		Searches: cfg.Issuer.Searches}); err != nil {
 		return nil, fmt.Errorf("issuer database %s: %w", config.RedactURL(issuerURL), err)
 	}
 	a.onClose(a.issuer.Close)

@@ -129,6 +129,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("session_max", c.Session.Max.String()),
 		slog.Int("reveal_per_minute", c.Reveal.PerMinute),
 		slog.Int("reveal_per_day", c.Reveal.PerDay),
+		slog.String("issuer_searches", c.Issuer.searchesShown()),
 		slog.Float64("scan_rate", c.Scan.Rate),
 		slog.String("scan_schedule", c.Scan.Schedule),
 	)

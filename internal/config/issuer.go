@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -16,6 +17,9 @@ type IssuerConfig struct {
 	// (CTPDESK_DEV_CUSTOMERS, default 20,000); DevSeed the generator seed (CTPDESK_DEV_SEED).
 	DevCustomers int
 	DevSeed      int64
+	// Searches is how many issuer searches run at once, the others waiting for a turn
+	// (CTPDESK_ISSUER_SEARCHES; 0, the default, is issuerdb.DefaultSearches: two per CPU).
+	Searches int
 }
 
 // Issuer defaults.
@@ -23,9 +27,20 @@ const (
 	phoneRegionEnv      = "CTPDESK_PHONE_REGION"
 	devCustomersEnv     = "CTPDESK_DEV_CUSTOMERS"
 	devSeedEnv          = "CTPDESK_DEV_SEED"
+	searchesEnv         = "CTPDESK_ISSUER_SEARCHES"
+	maxSearches         = 1024
+	searchesDefault     = "2 per CPU"
 	defaultPhoneRegion  = "GB"
 	defaultDevCustomers = 20_000
 )
+
+// searchesShown is Searches as the start line prints it.
+func (c IssuerConfig) searchesShown() string {
+	if c.Searches == 0 {
+		return searchesDefault
+	}
+	return strconv.Itoa(c.Searches)
+}
 
 // issuerConfig reads the issuer settings.
 func (r *envReader) issuerConfig() IssuerConfig {
@@ -34,6 +49,9 @@ func (r *envReader) issuerConfig() IssuerConfig {
 		DevCustomers: r.integer(devCustomersEnv, defaultDevCustomers, 1, 10_000_000),
 		DevSeed:      int64(r.integer(devSeedEnv, 1, 0, 1<<31-1)),
 	}
+	// Unset, the number follows the CPUs of the machine ctpdesk runs on; --help says so.
+	r.note(searchesEnv, searchesDefault)
+	c.Searches = r.integer(searchesEnv, 0, 1, maxSearches)
 	if v, ok := r.raw(phoneRegionEnv); ok {
 		region := strings.ToUpper(v)
 		if !phonenumbers.GetSupportedRegions()[region] {

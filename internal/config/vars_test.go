@@ -19,7 +19,7 @@ func TestVariablesListEverySettingWithItsDefault(t *testing.T) {
 		"CTPDESK_ADDR": DefaultAddr, "CTPDESK_LOG_LEVEL": "INFO", "CTPDESK_SESSION_IDLE": "15m0s",
 		"CTPDESK_AUDIT_RETENTION": "400d", "CTPDESK_DEV_CUSTOMERS": "20000", "CTPDESK_OIDC_ROLE_CLAIM": "groups",
 		"CTPDESK_ROLE_AGENT": "cs-agents", "CTPDESK_OIDC_CLIENT_SECRET": "",
-		"CTPDESK_AUDIT_WITNESS": "CTPDESK_DATA_DIR/audit-witness.jsonl",
+		"CTPDESK_AUDIT_WITNESS": "CTPDESK_DATA_DIR/audit-witness.jsonl", "CTPDESK_ISSUER_SEARCHES": "2 per CPU",
 	} {
 		got, ok := dev[name]
 		if !ok {
