@@ -41,9 +41,10 @@ const CountCap = 1000
 // message can be shown to the agent as it is. Results are ordered per kind (names: by rank,
 // see searchName; emails by address; the rest by customer id) and paginated by keyset.
 //
-// At most Options.Searches searches run at once. One beyond them waits for a turn, so a burst
-// of searches queues instead of all sharing the CPUs and the database (each then taking as
-// long as the whole burst); when ctx ends first, Search returns an error wrapping ctx's.
+// At most Options.Searches searches run at once. One beyond them waits for a turn, so the
+// searches of a burst end about in the order they came instead of all sharing the CPUs and the
+// database and all ending about as late as the last; when ctx ends first, Search returns an
+// error wrapping ctx's.
 func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 	p, err := parseQuery(q.Text, db.region)
 	if err != nil {
