@@ -364,7 +364,7 @@ func scrape(t *testing.T, base string) string {
 
 // TestAuditMetricsThroughTheRunningApp reads /metrics of the app: after audited requests the
 // audit batch size and commit duration histograms hold them; after a commit that the database
-// refuses, the failures counter has risen.
+// refuses, the failures counter has risen. The issuer searches waiting for a turn are there too.
 func TestAuditMetricsThroughTheRunningApp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the dev stack")
@@ -379,6 +379,10 @@ func TestAuditMetricsThroughTheRunningApp(t *testing.T) {
 		}
 	}
 	after := scrape(t, f.base)
+	// Absent, metricValue says -1; no search waits for a turn in a quiet app.
+	if got := metricValue(t, after, "ctpdesk_issuer_searches_waiting"); got != 0 {
+		t.Errorf("ctpdesk_issuer_searches_waiting = %v in a quiet app, want 0", got)
+	}
 	for _, sample := range []string{"ctpdesk_audit_batch_size_count", "ctpdesk_audit_commit_duration_seconds_count"} {
 		if got, was := metricValue(t, after, sample), metricValue(t, before, sample); got < was+1 || got < 1 {
 			t.Errorf("%s = %v after %d audited views (was %v)", sample, got, views, was)

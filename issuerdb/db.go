@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"ctpdesk/internal/sqldialect"
 
@@ -70,8 +71,10 @@ type DB struct {
 	// them to read the prefixes of a small portfolio as one run on PostgreSQL.
 	maxRunWords   int
 	sparseRunRows int
-	// turns holds one token per search running (Options.Searches of them at most).
-	turns chan struct{}
+	// turns holds one token per search running (Options.Searches of them at most); waiting
+	// counts the searches waiting for one.
+	turns   chan struct{}
+	waiting atomic.Int64
 }
 
 // target is a parsed database URL.
@@ -232,6 +235,9 @@ func searches(opts Options) int {
 	}
 	return DefaultSearches()
 }
+
+// SearchesWaiting is how many searches are waiting for a turn now.
+func (db *DB) SearchesWaiting() int { return int(db.waiting.Load()) }
 
 // Close releases the prepared statements and the connections.
 func (db *DB) Close() error {

@@ -33,6 +33,24 @@ type Page struct {
 // errNoTurn is why a search ended before it ran: its context ended while it waited for a turn.
 var errNoTurn = errors.New("no turn to search came")
 
+// takeTurn returns once the caller holds one of the search turns, which it must then give
+// back; or with an error wrapping errNoTurn and ctx's when ctx ends first.
+func (db *DB) takeTurn(ctx context.Context) error {
+	select {
+	case db.turns <- struct{}{}:
+		return nil
+	default:
+	}
+	db.waiting.Add(1)
+	defer db.waiting.Add(-1)
+	select {
+	case db.turns <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", errNoTurn, ctx.Err())
+	}
+}
+
 // CountCap is where Search stops counting matches.
 const CountCap = 1000
 
@@ -54,12 +72,10 @@ func (db *DB) Search(ctx context.Context, q Query) (Page, error) {
 	if err != nil {
 		return Page{Kind: p.Kind}, err
 	}
-	select {
-	case db.turns <- struct{}{}:
-		defer func() { <-db.turns }()
-	case <-ctx.Done():
-		return Page{Kind: p.Kind}, fmt.Errorf("issuerdb: search by %s: %w: %w", p.Kind, errNoTurn, ctx.Err())
+	if err := db.takeTurn(ctx); err != nil {
+		return Page{Kind: p.Kind}, fmt.Errorf("issuerdb: search by %s: %w", p.Kind, err)
 	}
+	defer func() { <-db.turns }()
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit

@@ -8,8 +8,9 @@ import (
 )
 
 // TestSearchWaitsForATurn: with Options.Searches searches running, one more waits and runs
-// once a turn is given back; one whose context ends while it waits returns the context's error
-// without having run. Unset, the number is DefaultSearches.
+// once a turn is given back, counted meanwhile by SearchesWaiting; one whose context ends while
+// it waits returns the context's error without having run. Unset, the number is
+// DefaultSearches.
 func TestSearchWaitsForATurn(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
@@ -43,6 +44,15 @@ func TestSearchWaitsForATurn(t *testing.T) {
 				page, err := db.Search(context.Background(), q)
 				done <- result{page, err}
 			}()
+			// The searches that gave up waiting are no longer counted; the third one is, once it
+			// waits.
+			for db.SearchesWaiting() != 1 {
+				select {
+				case r := <-done:
+					t.Fatalf("a search ran while every turn was taken: %d rows, %v", len(r.page.Customers), r.err)
+				case <-time.After(time.Millisecond):
+				}
+			}
 			select {
 			case r := <-done:
 				t.Fatalf("a search ran while every turn was taken: %d rows, %v", len(r.page.Customers), r.err)
@@ -54,8 +64,8 @@ func TestSearchWaitsForATurn(t *testing.T) {
 				t.Fatalf("search once a turn was given back: %+v, %v", r.page.Customers, r.err)
 			}
 			// It gave its turn back: the test's other one is the only one taken.
-			if len(db.turns) != 1 {
-				t.Errorf("%d turns taken after the search, want 1", len(db.turns))
+			if len(db.turns) != 1 || db.SearchesWaiting() != 0 {
+				t.Errorf("%d turns taken and %d searches waiting after the search, want 1 and 0", len(db.turns), db.SearchesWaiting())
 			}
 			<-db.turns
 		})

@@ -1,6 +1,6 @@
 // Package metrics exposes ctpdesk's measurements in the Prometheus format: request latency by
 // route, D1 latency and outcome by class, cache and circuit-breaker state, audit commit latency
-// and batch size, and active sessions. Labels are route patterns and classes only, never a
+// and batch size, active sessions and the issuer searches waiting for a turn. Labels are route patterns and classes only, never a
 // customer id or any other value a user typed.
 package metrics
 
@@ -95,6 +95,16 @@ func New(version string, sessions func() float64) *Metrics {
 		}, sessions))
 	}
 	return m
+}
+
+// WatchSearchesWaiting adds the number of issuer searches waiting for a turn (at most
+// CTPDESK_ISSUER_SEARCHES run at once), asked of waiting at each scrape: above 0 for long,
+// searches queue behind each other, and the setting or the machine is too small for the load.
+func (m *Metrics) WatchSearchesWaiting(waiting func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ctpdesk_issuer_searches_waiting",
+		Help: "Issuer searches waiting for a turn (CTPDESK_ISSUER_SEARCHES run at once).",
+	}, waiting))
 }
 
 // Handler serves the registry in the Prometheus text format.

@@ -27,6 +27,7 @@ func TestMetricsExposeEveryFamily(t *testing.T) {
 	m.ObserveBreaker("http://127.0.0.1:8090/banking/v1", "open")
 	m.ObserveAuditCommit(17, 3*time.Millisecond, nil)
 	m.ObserveAuditCommit(1, 0, errors.New("disk full"))
+	m.WatchSearchesWaiting(func() float64 { return 2 })
 	out := scrape(t, m)
 	for _, want := range []string{
 		`ctpdesk_http_request_duration_seconds_count{method="GET",route="/customers/:id",status="2xx"} 1`,
@@ -39,6 +40,7 @@ func TestMetricsExposeEveryFamily(t *testing.T) {
 		`ctpdesk_audit_batch_size_sum 17`,
 		`ctpdesk_audit_commit_failures_total 1`,
 		`ctpdesk_sessions_active 3`,
+		`ctpdesk_issuer_searches_waiting 2`,
 		`ctpdesk_build_info{version="v-test"} 1`,
 		`go_goroutines`,
 	} {

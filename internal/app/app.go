@@ -148,6 +148,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 		return nil, fmt.Errorf("issuer database %s: %w", config.RedactURL(issuerURL), err)
 	}
 	a.onClose(a.issuer.Close)
+	m.WatchSearchesWaiting(func() float64 { return float64(a.issuer.SearchesWaiting()) })
 
 	// D1.
 	hc, err := d1.NewHTTPClient(cfg.D1.Client)
