@@ -1,7 +1,7 @@
 // Package metrics exposes ctpdesk's measurements in the Prometheus format: request latency by
 // route, D1 latency and outcome by class, cache and circuit-breaker state, audit commit latency
-// and batch size, active sessions and the issuer searches waiting for a turn. Labels are route patterns and classes only, never a
-// customer id or any other value a user typed.
+// and batch size, active sessions and the issuer searches waiting for a turn. Labels are route
+// patterns and classes only, never a customer id or any other value a user typed.
 package metrics
 
 import (
